@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what StudyDesk needs and is missing; does nothing when everything is there.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is required ($2)" >&2; exit 1; }; }
+need_cmd cargo "install Rust 1.95 with rustup"
+need_cmd python3 "apt-get install python3"
+
+# Debian packages, installed only when one is missing.
+APT_PACKAGES=(pkg-config python3-venv)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+if [ -x "$REPO_ROOT/scripts/provision.sh" ]; then
+  "$REPO_ROOT/scripts/provision.sh"
+fi

@@ -1,0 +1,126 @@
+//! Where StudyDesk keeps its data, and the user's settings (`config.toml` in the data folder).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Overrides the data folder (the `--data-dir` flag wins over it).
+pub const DATA_DIR_ENV: &str = "STUDYDESK_DATA_DIR";
+/// Overrides the cache folder where provisioned models and libraries live.
+pub const CACHE_DIR_ENV: &str = "STUDYDESK_CACHE";
+pub const CONFIG_FILE: &str = "config.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no home folder to keep StudyDesk's data in; set {DATA_DIR_ENV} or pass --data-dir")]
+    NoHome,
+    #[error("cannot create data folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid StudyDesk configuration: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The folders StudyDesk reads and writes.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Index, records, review history and `config.toml`.
+    pub data_dir: PathBuf,
+    /// Provisioned models and native libraries; safe to delete (setup re-creates it).
+    pub cache_dir: PathBuf,
+}
+
+impl Paths {
+    /// `explicit` (the `--data-dir` flag) wins, then `STUDYDESK_DATA_DIR`, then the OS data folder
+    /// (`~/.local/share/studydesk` on Linux).
+    pub fn resolve(explicit: Option<&Path>) -> Result<Paths, ConfigError> {
+        let dirs = directories::ProjectDirs::from("", "", "studydesk");
+        let data_dir = match (explicit, std::env::var_os(DATA_DIR_ENV)) {
+            (Some(dir), _) => dir.to_path_buf(),
+            (None, Some(dir)) if !dir.is_empty() => PathBuf::from(dir),
+            _ => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .data_dir()
+                .to_path_buf(),
+        };
+        let cache_dir = match std::env::var_os(CACHE_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .cache_dir()
+                .to_path_buf(),
+        };
+        Ok(Paths {
+            data_dir,
+            cache_dir,
+        })
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.data_dir.join(CONFIG_FILE)
+    }
+
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::CreateDir {
+            path: self.data_dir.clone(),
+            source,
+        })
+    }
+}
+
+/// The user's settings. Every field has a default, so a missing file means "all defaults";
+/// unknown keys are refused so that a typo is reported instead of silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Interface language for messages that StudyDesk writes itself: "zh" or "en".
+    pub language: Language,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Config {
+    /// Reads `config.toml` from the data folder; a missing file gives the defaults.
+    pub fn load(paths: &Paths) -> Result<Config, ConfigError> {
+        let path = paths.config_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+                path,
+                message: e.message().to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    pub fn save(&self, paths: &Paths) -> Result<(), ConfigError> {
+        paths.ensure_data_dir()?;
+        let path = paths.config_file();
+        let text = toml::to_string_pretty(self).expect("config serialises");
+        // Write then rename, so a crash never leaves a half-written config behind.
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| ConfigError::Write { path, source })
+    }
+}
