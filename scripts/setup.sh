@@ -7,8 +7,9 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is required ($
 need_cmd cargo "install Rust 1.95 with rustup"
 need_cmd python3 "apt-get install python3"
 
-# Debian packages, installed only when one is missing.
-APT_PACKAGES=(pkg-config python3-venv)
+# Debian packages, installed only when one is missing; the test command adds its own tools
+# through STUDYDESK_EXTRA_APT.
+APT_PACKAGES=(pkg-config libssl-dev python3-venv ${STUDYDESK_EXTRA_APT:-})
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
