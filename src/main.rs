@@ -3,10 +3,15 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use studydesk::bank::{Bank, Question};
 use studydesk::config::{Config, Paths};
+use studydesk::library::{ImportOutcome, Library};
+use studydesk::retrieve::SearchOptions;
+use studydesk::store::{Mode, Source};
+
+mod progress;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +39,48 @@ enum Command {
     },
     /// Show where StudyDesk keeps its data and the settings in force
     Info,
+    /// Import PDFs, Markdown and text notes (files or folders) into the library
+    Import {
+        #[arg(required = true, value_name = "FILE_OR_FOLDER")]
+        paths: Vec<PathBuf>,
+    },
+    /// List imported documents
+    Docs {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an imported document and all its passages (by file name or id)
+    Remove { doc: String },
+    /// Search the bank and your documents
+    Search {
+        /// The query (or use --queries-file)
+        query: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 10)]
+        top_k: usize,
+        /// Only bank items of this topic (e.g. t05); documents are still searched
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only one source
+        #[arg(long, value_parser = ["bank", "docs"])]
+        source: Option<String>,
+        /// hybrid (default), dense or lexical
+        #[arg(long, default_value = "hybrid")]
+        mode: Mode,
+        /// Run every line of this file as a query; prints one JSON object per line
+        #[arg(long, value_name = "FILE", conflicts_with = "query")]
+        queries_file: Option<PathBuf>,
+    },
+    /// Score retrieval on query files (query TAB expected): Recall@1/5/10 and MRR
+    Eval {
+        #[arg(required = true, value_name = "QUERIES_TSV")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "hybrid")]
+        mode: Mode,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,8 +116,241 @@ fn run(cli: Cli) -> Result<()> {
             writeln!(out, "cache folder: {}", paths.cache_dir.display())?;
             write!(out, "{}", toml::to_string_pretty(&config)?)?;
         }
+        Command::Import { paths: inputs } => {
+            let library = open_library(&paths)?;
+            let progress = progress::Bars::new();
+            let results = library.import_paths(&inputs, &progress);
+            progress.finish();
+            let mut failed = 0;
+            for (path, result) in &results {
+                match result {
+                    Ok(ImportOutcome::Imported { doc, replaced }) => {
+                        let pages = doc
+                            .pages
+                            .map(|p| format!("{p} pages, "))
+                            .unwrap_or_default();
+                        let note = if *replaced > 0 {
+                            " (replaced the earlier version)"
+                        } else {
+                            ""
+                        };
+                        writeln!(
+                            out,
+                            "imported  {}: {pages}{} passages{note}",
+                            doc.file_name, doc.chunks
+                        )?;
+                    }
+                    Ok(ImportOutcome::Unchanged { doc }) => {
+                        writeln!(out, "unchanged {}: already imported", doc.file_name)?;
+                    }
+                    Err(error) => {
+                        failed += 1;
+                        let _ = path;
+                        eprintln!("failed    {error}");
+                    }
+                }
+            }
+            if failed > 0 {
+                anyhow::bail!(
+                    "{failed} of {} files could not be imported (see above)",
+                    results.len()
+                );
+            }
+        }
+        Command::Docs { json } => {
+            let library = open_library(&paths)?;
+            let docs = library.docs()?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &docs)?;
+                writeln!(out)?;
+            } else if docs.is_empty() {
+                writeln!(out, "no documents yet: `studydesk import <file-or-folder>`")?;
+            } else {
+                for d in docs {
+                    let pages = d
+                        .pages
+                        .map(|p| format!("{p:>3} pages"))
+                        .unwrap_or_else(|| "     note".into());
+                    let state = if d.ready { "" } else { "  (import unfinished)" };
+                    writeln!(
+                        out,
+                        "{}  {pages}  {:>4} passages  {}  {}  \"{}\"{state}",
+                        &d.id[..12],
+                        d.chunks,
+                        d.imported_at,
+                        d.file_name,
+                        d.title
+                    )?;
+                }
+            }
+        }
+        Command::Remove { doc } => {
+            let library = open_library(&paths)?;
+            let removed = library.remove(&doc)?;
+            writeln!(
+                out,
+                "removed {} ({} passages)",
+                removed.file_name, removed.chunks
+            )?;
+        }
+        Command::Search {
+            query,
+            json,
+            top_k,
+            topic,
+            source,
+            mode,
+            queries_file,
+        } => {
+            let library = open_library(&paths)?;
+            let options = SearchOptions {
+                top_k,
+                topic_id: topic,
+                source: source.map(|s| {
+                    if s == "bank" {
+                        Source::Bank
+                    } else {
+                        Source::Doc
+                    }
+                }),
+                mode,
+            };
+            if let Some(file) = queries_file {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let queries: Vec<String> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect();
+                for (query, hits) in queries.iter().zip(library.search_many(&queries, &options)?) {
+                    serde_json::to_writer(
+                        &mut out,
+                        &serde_json::json!({ "query": query, "hits": hits }),
+                    )?;
+                    writeln!(out)?;
+                }
+            } else {
+                let query = query.context("give a query, or --queries-file")?;
+                let hits = library.search(&query, &options)?;
+                if json {
+                    serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "hits": hits }))?;
+                    writeln!(out)?;
+                } else {
+                    for hit in hits {
+                        let place = match (&hit.question_id, &hit.doc) {
+                            (Some(id), _) => format!("bank {id}"),
+                            (None, Some(doc)) => match hit.page {
+                                Some(p) => format!("{doc} p.{p}"),
+                                None => doc.clone(),
+                            },
+                            _ => String::new(),
+                        };
+                        let snippet: String =
+                            hit.text.replace('\n', " ").chars().take(160).collect();
+                        writeln!(out, "{:>2}. [{place}] {snippet}", hit.rank)?;
+                    }
+                }
+            }
+        }
+        Command::Eval { files, json, mode } => {
+            let library = open_library(&paths)?;
+            let report = eval_files(&library, &files, mode)?;
+            if json {
+                serde_json::to_writer(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                for (name, s) in report
+                    .files
+                    .iter()
+                    .map(|f| (f.file.as_str(), &f.scores))
+                    .chain([("overall", &report.overall)])
+                {
+                    writeln!(
+                        out,
+                        "{name:<28} queries {:>3}  R@1 {:.3}  R@5 {:.3}  R@10 {:.3}  MRR {:.3}",
+                        s.queries, s.recall_at_1, s.recall_at_5, s.recall_at_10, s.mrr
+                    )?;
+                }
+                for miss in &report.misses {
+                    writeln!(out, "  missed@5: {miss}")?;
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// Opens the library, indexing the built-in bank first if it is not indexed yet.
+fn open_library(paths: &Paths) -> Result<Library> {
+    paths.ensure_data_dir()?;
+    let library = Library::open(paths)?;
+    let progress = progress::Bars::new();
+    library.ensure_bank_indexed(&progress)?;
+    progress.finish();
+    Ok(library)
+}
+
+#[derive(serde::Serialize)]
+struct EvalReport {
+    #[serde(flatten)]
+    overall: studydesk::eval::Scores,
+    files: Vec<FileScores>,
+    #[serde(skip)]
+    misses: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct FileScores {
+    file: String,
+    #[serde(flatten)]
+    scores: studydesk::eval::Scores,
+}
+
+fn eval_files(library: &Library, files: &[PathBuf], mode: Mode) -> Result<EvalReport> {
+    let options = SearchOptions {
+        top_k: studydesk::eval::DEPTH,
+        mode,
+        ..SearchOptions::default()
+    };
+    let mut all_ranks = Vec::new();
+    let mut per_file = Vec::new();
+    let mut misses = Vec::new();
+    for file in files {
+        let queries = studydesk::eval::load(file, Bank::builtin())?;
+        let texts: Vec<String> = queries.iter().map(|q| q.query.clone()).collect();
+        let results = library.search_many(&texts, &options)?;
+        let ranks: Vec<Option<usize>> = queries
+            .iter()
+            .zip(&results)
+            .map(|(q, hits)| studydesk::eval::first_relevant(q, hits))
+            .collect();
+        for (q, rank) in queries.iter().zip(&ranks) {
+            if !rank.is_some_and(|r| r <= 5) {
+                misses.push(format!(
+                    "{} -> {} (rank {})",
+                    q.query,
+                    q.expected_text,
+                    rank.map_or("-".into(), |r| r.to_string())
+                ));
+            }
+        }
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        per_file.push(FileScores {
+            file: name,
+            scores: studydesk::eval::Scores::from_ranks(&ranks),
+        });
+        all_ranks.extend(ranks);
+    }
+    Ok(EvalReport {
+        overall: studydesk::eval::Scores::from_ranks(&all_ranks),
+        files: per_file,
+        misses,
+    })
 }
 
 fn bank_command(out: &mut impl Write, json: bool, action: Option<BankAction>) -> Result<()> {

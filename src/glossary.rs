@@ -1,0 +1,209 @@
+//! A bilingual glossary: a curated list of LLM-interview vocabulary (`corpus/glossary.tsv`)
+//! plus the pairs the question bank writes itself, "张量并行(Tensor Parallelism)",
+//! "知识图谱(KG)". English queries gain the Chinese terms and Chinese queries the English ones,
+//! so that BM25 can match across languages where multilingual-e5-small's cross-lingual
+//! similarity is weakest.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use crate::bank::BUILTIN_TEXT;
+
+/// The curated part, compiled in.
+pub const CURATED: &str = include_str!("../corpus/glossary.tsv");
+use crate::lexical::Lexicon;
+
+/// A Chinese term takes at most this many of the words just before the parenthesis.
+const MAX_ZH_WORDS: usize = 3;
+const MAX_ZH_CHARS: usize = 8;
+
+pub struct Glossary {
+    /// Stemmed English term sequence ("pipelin parallel") → Chinese terms.
+    en_to_zh: HashMap<Vec<String>, HashSet<String>>,
+    /// Chinese term ("流水线并行") → stemmed English terms.
+    zh_to_en: HashMap<String, HashSet<String>>,
+    longest_key: usize,
+}
+
+impl Glossary {
+    /// The glossary of the built-in bank, mined once per process.
+    pub fn shared() -> &'static Glossary {
+        static GLOSSARY: OnceLock<Glossary> = OnceLock::new();
+        GLOSSARY.get_or_init(|| {
+            let lexicon = Lexicon::shared();
+            let mut glossary = Glossary {
+                en_to_zh: HashMap::new(),
+                zh_to_en: HashMap::new(),
+                longest_key: 0,
+            };
+            glossary.add_curated(CURATED, lexicon);
+            glossary.mine(BUILTIN_TEXT, lexicon);
+            glossary
+        })
+    }
+
+    /// Lines of "中文<TAB>english|alternative"; `#` starts a comment.
+    pub fn add_curated(&mut self, tsv: &str, lexicon: &Lexicon) {
+        for line in tsv.lines().filter(|l| !l.starts_with('#')) {
+            let Some((zh, english)) = line.split_once('\t') else {
+                continue;
+            };
+            for alternative in english.split('|').map(str::trim).filter(|e| !e.is_empty()) {
+                self.add_pair(lexicon, zh.trim(), alternative);
+            }
+        }
+    }
+
+    /// Pairs written as "中文(English)" in a text.
+    pub fn mine(&mut self, text: &str, lexicon: &Lexicon) {
+        let glossary = self;
+        let text = crate::extract::normalize(text);
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('(') {
+            let before = &rest[..open];
+            let after = &rest[open + 1..];
+            let Some(close) = after.find(')') else { break };
+            let inside = &after[..close];
+            rest = &after[close + 1..];
+            let han_tail: String = before
+                .chars()
+                .rev()
+                .take_while(|&c| is_han(c))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if han_tail.chars().count() < 2
+                || !inside
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+            {
+                continue;
+            }
+            for english in inside
+                .split([',', '/', ';'])
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+            {
+                if english.chars().any(is_han) || english.len() > 48 {
+                    continue;
+                }
+                glossary.add_mined(lexicon, &han_tail, english);
+            }
+        }
+    }
+
+    /// The Chinese term is the end of the Han run before the parenthesis: as many words as the
+    /// English has, within limits ("为什么需要流水线并行(Pipeline Parallelism)" → 流水线并行).
+    fn add_mined(&mut self, lexicon: &Lexicon, han_tail: &str, english: &str) {
+        let key: Vec<String> = lexicon.plain_terms(english);
+        if key.is_empty() || key.len() > 4 {
+            return;
+        }
+        // An acronym stands for as many words as it has letters ("KG" → 知识图谱).
+        let want = if key.len() == 1
+            && english.len() <= 5
+            && english.chars().all(|c| c.is_ascii_uppercase())
+        {
+            english.len()
+        } else {
+            key.len()
+        };
+        let words = lexicon.segment_han(han_tail);
+        let mut taken: Vec<&str> = Vec::new();
+        let mut chars = 0;
+        for word in words.iter().rev() {
+            let n = word.chars().count();
+            if lexicon.is_stopword(word)
+                || taken.len() >= MAX_ZH_WORDS.min(want.max(2))
+                || chars + n > MAX_ZH_CHARS
+            {
+                break;
+            }
+            taken.push(word);
+            chars += n;
+        }
+        if taken.is_empty() {
+            return;
+        }
+        taken.reverse();
+        self.add_pair(lexicon, &taken.concat(), english);
+    }
+
+    fn add_pair(&mut self, lexicon: &Lexicon, zh: &str, english: &str) {
+        let key: Vec<String> = lexicon.plain_terms(english);
+        if key.is_empty() || key.len() > 4 || zh.chars().count() < 2 {
+            return;
+        }
+        self.en_to_zh
+            .entry(key.clone())
+            .or_default()
+            .insert(zh.to_string());
+        self.zh_to_en
+            .entry(zh.to_string())
+            .or_default()
+            .extend(key.iter().cloned());
+        self.longest_key = self.longest_key.max(key.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.en_to_zh.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.en_to_zh.is_empty()
+    }
+
+    /// Terms in the other language for what the query says in one: Chinese words for the
+    /// English phrases it contains, stemmed English terms for the Chinese terms.
+    pub fn translations(&self, query: &str, lexicon: &Lexicon) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
+        let terms = lexicon.plain_terms(query);
+        for start in 0..terms.len() {
+            for len in (1..=self.longest_key.min(terms.len() - start)).rev() {
+                if let Some(zh) = self.en_to_zh.get(&terms[start..start + len]) {
+                    out.extend(zh.iter().filter(|w| seen.insert(w.to_string())).cloned());
+                    break;
+                }
+            }
+        }
+        for (zh, en) in &self.zh_to_en {
+            if query.contains(zh.as_str()) {
+                out.extend(en.iter().filter(|w| seen.insert(w.to_string())).cloned());
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mines_pairs_from_the_bank() {
+        let glossary = Glossary::shared();
+        let lexicon = Lexicon::shared();
+        assert!(glossary.len() > 50, "{}", glossary.len());
+        let zh = glossary.translations("tensor parallelism vs pipeline parallelism", lexicon);
+        assert!(
+            zh.contains(&"张量并行".to_string()) && zh.contains(&"区别".to_string()),
+            "{zh:?}"
+        );
+        // Mined from the bank: "增量预训练的学习率(LR)".
+        assert!(
+            glossary
+                .translations("LR schedule", lexicon)
+                .contains(&"学习率".to_string())
+        );
+        let en = glossary.translations("张量并行的通信开销", lexicon);
+        assert!(en.contains(&"tensor".to_string()), "{en:?}");
+    }
+}

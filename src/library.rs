@@ -1,0 +1,507 @@
+//! The library: the bank and the user's documents, indexed together. This is the API the CLI
+//! and the desktop app call: open, import, remove, list, search.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::bank::{BUILTIN_TEXT, Bank};
+use crate::chunk::{self, Chunker};
+use crate::config::Paths;
+use crate::embed::{EmbedError, Embedder};
+use crate::extract::{self, DocKind, ExtractError};
+use crate::lexical::Lexicon;
+use crate::records::{DocRecord, Records, RecordsError};
+use crate::retrieve::{self, SearchHit, SearchOptions};
+use crate::store::edge::EdgeStore;
+use crate::store::{Passage, Point, Scope, Source, StoreError, VectorStore, point_id};
+
+/// Bumped when chunking or the stored payload changes, so that old indexes are rebuilt.
+const INDEX_FORMAT: u32 = 2;
+/// Files larger than this are refused: no study note is this big, and it would stall the app.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// Passages embedded and written per step (also the granularity of progress reports).
+const EMBED_STEP: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Records(#[from] RecordsError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Chunk(#[from] chunk::ChunkError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error("cannot create {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {reason}")]
+    Input { file: String, reason: String },
+    #[error("no imported document matches {0:?} (see `studydesk docs`)")]
+    UnknownDoc(String),
+    #[error("{query:?} matches several documents: {candidates}; use the document id")]
+    AmbiguousDoc { query: String, candidates: String },
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportOutcome {
+    Imported { doc: DocRecord, replaced: usize },
+    Unchanged { doc: DocRecord },
+}
+
+/// Progress of long work, for a progress bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress<'a> {
+    /// Starting file `index` (0-based) of `total`.
+    File {
+        file: &'a str,
+        index: usize,
+        total: usize,
+    },
+    /// The file's text was read: this many pages, cut into this many passages.
+    Extracted {
+        file: &'a str,
+        pages: Option<u32>,
+        chunks: usize,
+    },
+    /// Passages embedded and stored so far for the current file (or the bank).
+    Chunks {
+        file: &'a str,
+        done: usize,
+        total: usize,
+    },
+}
+
+pub trait ProgressSink: Sync {
+    fn report(&self, event: Progress<'_>);
+}
+
+/// Ignores progress.
+pub struct Quiet;
+impl ProgressSink for Quiet {
+    fn report(&self, _: Progress<'_>) {}
+}
+
+pub struct Library {
+    store: Box<dyn VectorStore>,
+    records: Mutex<Records>,
+    embedder: Embedder,
+    chunker: Chunker,
+    pdfium: PathBuf,
+    index_key: String,
+}
+
+impl Library {
+    /// Opens (or creates) the library in the data folder and cleans up after any import that a
+    /// crash interrupted. The bank is not indexed here: call [`Library::ensure_bank_indexed`].
+    pub fn open(paths: &Paths) -> Result<Library, LibraryError> {
+        let index_dir = paths.data_dir.join("index");
+        std::fs::create_dir_all(&index_dir).map_err(|source| LibraryError::CreateDir {
+            path: index_dir.clone(),
+            source,
+        })?;
+        let store = EdgeStore::open(&index_dir)?;
+        let records = Records::open(&paths.data_dir.join(crate::records::DB_FILE))?;
+        let embedder = Embedder::open(&paths.cache_dir)?;
+        let chunker = Chunker::from_tokenizer_file(
+            &paths
+                .cache_dir
+                .join(crate::embed::MODEL_RELATIVE_DIR)
+                .join("tokenizer.json"),
+        )?;
+        let index_key = format!("{}/format{INDEX_FORMAT}", embedder.model_id);
+        let library = Library {
+            store: Box::new(store),
+            records: Mutex::new(records),
+            embedder,
+            chunker,
+            pdfium: extract::pdfium_path(&paths.cache_dir),
+            index_key,
+        };
+        library.recover()?;
+        Ok(library)
+    }
+
+    fn records(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Removes the partial points of imports that never finished (the process was killed).
+    fn recover(&self) -> Result<(), LibraryError> {
+        let unfinished: Vec<DocRecord> = self
+            .records()
+            .all()?
+            .into_iter()
+            .filter(|d| !d.ready)
+            .collect();
+        for doc in unfinished {
+            self.purge(&doc.id)?;
+        }
+        Ok(())
+    }
+
+    /// Indexes the built-in bank unless it is already indexed with the same text and model.
+    /// Returns whether it (re)indexed.
+    pub fn ensure_bank_indexed(&self, progress: &dyn ProgressSink) -> Result<bool, LibraryError> {
+        let fingerprint = format!(
+            "{}/{}",
+            crate::sha256_hex(BUILTIN_TEXT.as_bytes()),
+            self.index_key
+        );
+        let bank_scope = Scope {
+            source: Some(Source::Bank),
+            ..Scope::default()
+        };
+        let bank = Bank::builtin();
+        let expected = bank.questions().count();
+        if self.records().meta("bank_index")?.as_deref() == Some(fingerprint.as_str())
+            && self.store.count(&bank_scope)? == expected
+        {
+            return Ok(false);
+        }
+        self.store.delete(&bank_scope)?;
+        let label = "question bank";
+        progress.report(Progress::Extracted {
+            file: label,
+            pages: None,
+            chunks: expected,
+        });
+        let questions: Vec<_> = bank.questions().collect();
+        let mut done = 0;
+        for step in questions.chunks(EMBED_STEP * 4) {
+            let texts: Vec<String> = step.iter().map(|q| chunk::bank_passage(bank, q)).collect();
+            let vectors = self.embedder.embed_passages(&texts)?;
+            let points = step
+                .iter()
+                .zip(texts)
+                .zip(vectors)
+                .map(|((q, text), dense)| Point {
+                    id: point_id("bank", bank_position(bank, &q.id)),
+                    sparse: Lexicon::shared().document_vector(&text),
+                    dense,
+                    passage: Passage {
+                        source: Source::Bank,
+                        question_id: Some(q.id.clone()),
+                        topic_id: Some(q.topic_id.clone()),
+                        doc_id: None,
+                        doc: None,
+                        title: None,
+                        page: None,
+                        page_end: None,
+                        section: q.subsection.clone(),
+                        chunk: None,
+                        lang: "zh".into(),
+                        text,
+                    },
+                })
+                .collect();
+            self.store.upsert(points)?;
+            done += step.len();
+            progress.report(Progress::Chunks {
+                file: label,
+                done,
+                total: expected,
+            });
+        }
+        self.store.flush()?;
+        self.records().set_meta("bank_index", &fingerprint)?;
+        Ok(true)
+    }
+
+    /// Imports files and folders (recursively: every .pdf, .md, .markdown and .txt inside).
+    /// A bad file never stops the others; each gets its own result.
+    pub fn import_paths(
+        &self,
+        inputs: &[PathBuf],
+        progress: &dyn ProgressSink,
+    ) -> Vec<(PathBuf, Result<ImportOutcome, LibraryError>)> {
+        let mut work = Vec::new();
+        for input in inputs {
+            collect_files(input, &mut work);
+        }
+        let total = work.iter().filter(|(_, refused)| refused.is_none()).count();
+        let mut index = 0;
+        let mut results = Vec::with_capacity(work.len());
+        for (file, refused) in work {
+            let result = match refused {
+                Some(error) => Err(error),
+                None => {
+                    let label = extract::file_label(&file);
+                    progress.report(Progress::File {
+                        file: &label,
+                        index,
+                        total,
+                    });
+                    index += 1;
+                    self.import_file(&file, progress)
+                }
+            };
+            results.push((file, result));
+        }
+        if results
+            .iter()
+            .any(|(_, r)| matches!(r, Ok(ImportOutcome::Imported { .. })))
+        {
+            // Builds the search graph once for the whole batch; a failure here loses nothing.
+            let _ = self.store.optimize();
+        }
+        results
+    }
+
+    /// Imports one file. Re-importing unchanged content is a no-op; a changed file replaces
+    /// its earlier version only once the new one is fully indexed.
+    pub fn import_file(
+        &self,
+        path: &Path,
+        progress: &dyn ProgressSink,
+    ) -> Result<ImportOutcome, LibraryError> {
+        let file = extract::file_label(path);
+        let input_err = |reason: String| LibraryError::Input {
+            file: file.clone(),
+            reason,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| input_err(format!("cannot read: {e}")))?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(input_err(format!(
+                "the file is {} MiB; StudyDesk imports files up to {} MiB",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| input_err(format!("cannot read: {e}")))?;
+        let id = crate::sha256_hex(&bytes);
+        let full_path = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
+        if let Some(doc) = self.records().get(&id)?
+            && doc.ready
+            && doc.index_key == self.index_key
+        {
+            return Ok(ImportOutcome::Unchanged { doc });
+        }
+        let document = extract::extract(path, &bytes, &self.pdfium)?;
+        let chunks = self.chunker.chunk_document(&document);
+        if chunks.is_empty() {
+            return Err(input_err("no text to index".into()));
+        }
+        let pages = (document.kind == DocKind::Pdf).then_some(document.pages.len() as u32);
+        progress.report(Progress::Extracted {
+            file: &file,
+            pages,
+            chunks: chunks.len(),
+        });
+        let record = DocRecord {
+            id: id.clone(),
+            file_name: file.clone(),
+            path: full_path.clone(),
+            kind: document.kind,
+            title: document.title.clone(),
+            pages,
+            chunks: chunks.len() as u32,
+            ready: false,
+            index_key: self.index_key.clone(),
+            imported_at: String::new(),
+        };
+        // From here until finish_import, a crash leaves a record that `recover` cleans up.
+        self.records().begin_import(&record)?;
+        let scope = Scope::doc(&id);
+        self.store.delete(&scope)?;
+        let mut done = 0;
+        for step in chunks.chunks(EMBED_STEP) {
+            // The title and section travel with the passage into both vectors: a paragraph
+            // about "the method" is found by the name of the paper it belongs to.
+            let texts: Vec<String> = step
+                .iter()
+                .map(|c| match &c.section {
+                    Some(section) => format!("{} | {section}\n{}", document.title, c.text),
+                    None => format!("{}\n{}", document.title, c.text),
+                })
+                .collect();
+            let vectors = self.embedder.embed_passages(&texts)?;
+            let points = step
+                .iter()
+                .zip(&texts)
+                .zip(vectors)
+                .map(|((c, indexed), dense)| Point {
+                    id: point_id(&id, c.index),
+                    dense,
+                    sparse: Lexicon::shared().document_vector(indexed),
+                    passage: Passage {
+                        source: Source::Doc,
+                        question_id: None,
+                        topic_id: None,
+                        doc_id: Some(id.clone()),
+                        doc: Some(file.clone()),
+                        title: Some(document.title.clone()),
+                        page: c.page,
+                        page_end: c.page_end,
+                        section: c.section.clone(),
+                        chunk: Some(c.index),
+                        lang: crate::lexical::language_of(&c.text).into(),
+                        text: c.text.clone(),
+                    },
+                })
+                .collect();
+            self.store.upsert(points)?;
+            done += step.len();
+            progress.report(Progress::Chunks {
+                file: &file,
+                done,
+                total: chunks.len(),
+            });
+        }
+        self.store.flush()?;
+        self.records().finish_import(&id)?;
+
+        // Only now that the new version is complete does the old one go.
+        let older: Vec<DocRecord> = self
+            .records()
+            .by_path(&full_path)?
+            .into_iter()
+            .filter(|d| d.id != id)
+            .collect();
+        for old in &older {
+            self.purge(&old.id)?;
+        }
+        let doc = self.records().get(&id)?.expect("record written above");
+        Ok(ImportOutcome::Imported {
+            doc,
+            replaced: older.len(),
+        })
+    }
+
+    pub fn docs(&self) -> Result<Vec<DocRecord>, LibraryError> {
+        Ok(self.records().all()?)
+    }
+
+    /// Finds a document by id (or id prefix), file name or path.
+    pub fn find_doc(&self, query: &str) -> Result<DocRecord, LibraryError> {
+        let docs = self.docs()?;
+        let exact: Vec<&DocRecord> = docs
+            .iter()
+            .filter(|d| d.id == query || d.file_name == query || d.path == query)
+            .collect();
+        let matches = if exact.is_empty() {
+            docs.iter()
+                .filter(|d| query.len() >= 6 && d.id.starts_with(query))
+                .collect()
+        } else {
+            exact
+        };
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(LibraryError::UnknownDoc(query.into())),
+            many => Err(LibraryError::AmbiguousDoc {
+                query: query.into(),
+                candidates: many
+                    .iter()
+                    .map(|d| format!("{} ({})", d.file_name, &d.id[..12]))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// Deletes a document's passages, then its record: a crash in between leaves a record
+    /// without passages, which the next removal or import settles.
+    fn purge(&self, doc_id: &str) -> Result<(), LibraryError> {
+        self.store.delete(&Scope::doc(doc_id))?;
+        self.store.flush()?;
+        self.records().delete(doc_id)?;
+        Ok(())
+    }
+
+    /// Removes a document and all its passages.
+    pub fn remove(&self, query: &str) -> Result<DocRecord, LibraryError> {
+        let doc = self.find_doc(query)?;
+        self.purge(&doc.id)?;
+        Ok(doc)
+    }
+
+    pub fn count(&self, scope: &Scope) -> Result<usize, LibraryError> {
+        Ok(self.store.count(scope)?)
+    }
+
+    pub fn search(
+        &self,
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<Vec<SearchHit>, LibraryError> {
+        let dense = self.embedder.embed_query(query)?;
+        Ok(retrieve::search(
+            self.store.as_ref(),
+            query,
+            &dense,
+            options,
+        )?)
+    }
+
+    /// Searches many queries, embedding them together (much faster than one by one).
+    pub fn search_many(
+        &self,
+        queries: &[String],
+        options: &SearchOptions,
+    ) -> Result<Vec<Vec<SearchHit>>, LibraryError> {
+        let vectors = self.embedder.embed_queries(queries)?;
+        queries
+            .iter()
+            .zip(vectors)
+            .map(|(q, dense)| Ok(retrieve::search(self.store.as_ref(), q, &dense, options)?))
+            .collect()
+    }
+
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+}
+
+/// A bank item's position in the whole bank, the stable part of its point id.
+fn bank_position(bank: &Bank, question_id: &str) -> u32 {
+    bank.questions()
+        .position(|q| q.id == question_id)
+        .unwrap_or(0) as u32
+}
+
+/// Expands folders (sorted, recursively) into the files to import, in order; what cannot be
+/// imported is kept in place with the reason.
+fn collect_files(input: &Path, work: &mut Vec<(PathBuf, Option<LibraryError>)>) {
+    let label = extract::file_label(input);
+    let refuse = |reason: String| {
+        Some(LibraryError::Input {
+            file: label.clone(),
+            reason,
+        })
+    };
+    match std::fs::metadata(input) {
+        Ok(meta) if meta.is_dir() => match std::fs::read_dir(input) {
+            Ok(entries) => {
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                children.sort();
+                for child in children {
+                    if child.is_dir() || extract::kind_of(&child).is_some() {
+                        collect_files(&child, work);
+                    }
+                }
+            }
+            Err(e) => work.push((
+                input.to_path_buf(),
+                refuse(format!("cannot list folder: {e}")),
+            )),
+        },
+        Ok(_) if extract::kind_of(input).is_none() => work.push((
+            input.to_path_buf(),
+            Some(LibraryError::Extract(ExtractError::Unsupported {
+                file: label,
+            })),
+        )),
+        Ok(_) => work.push((input.to_path_buf(), None)),
+        Err(e) => work.push((input.to_path_buf(), refuse(format!("cannot read: {e}")))),
+    }
+}

@@ -1,0 +1,200 @@
+//! Retrieval: hybrid search over the bank and the documents in both languages, on scores made
+//! comparable across them, with near-duplicates removed.
+//!
+//! Why not one plain search: multilingual-e5-small rates any same-language passage higher than
+//! a cross-language one (a Chinese query scores ~0.88 against every page of a Chinese survey
+//! and ~0.84 against the English paper that answers it). So dense candidates are drawn per
+//! partition — the bank, Chinese documents, English documents — and each score is taken
+//! relative to its partition's background (the score at a fixed depth of the same list): what
+//! counts is how far a passage stands out from its peers. That calibrated dense ranking and
+//! the BM25 ranking are then fused by reciprocal rank.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::lexical::Lexicon;
+use crate::store::{Hit, Mode, Passage, Scope, SearchRequest, Source, StoreError, VectorStore};
+
+/// Candidates drawn from each partition and each side.
+const CANDIDATES: usize = 50;
+/// The depth whose score serves as a partition's background.
+const BACKGROUND_RANK: usize = 20;
+/// RRF's rank constant.
+const RRF_K: f32 = 60.0;
+/// Passages sharing this much of their vocabulary are one passage to a reader.
+const DUPLICATE_JACCARD: f32 = 0.8;
+
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub top_k: usize,
+    /// Restricts bank items to one topic (documents have no topic and are still searched).
+    pub topic_id: Option<String>,
+    pub source: Option<Source>,
+    pub mode: Mode,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            top_k: 10,
+            topic_id: None,
+            source: None,
+            mode: Mode::Hybrid,
+        }
+    }
+}
+
+/// One result, in the shape `studydesk search --json` prints and the UI reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub rank: usize,
+    pub score: f32,
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    pub text: String,
+}
+
+pub fn search(
+    store: &dyn VectorStore,
+    query: &str,
+    dense: &[f32],
+    options: &SearchOptions,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let sparse = Lexicon::shared().query_vector(query);
+    let fetch = |scope: Scope, mode: Mode| {
+        store.search(&SearchRequest {
+            dense,
+            sparse: &sparse,
+            scope: &scope,
+            mode,
+            limit: CANDIDATES,
+            candidates: CANDIDATES,
+        })
+    };
+    let bank = Scope {
+        source: Some(Source::Bank),
+        topic_id: options.topic_id.clone(),
+        ..Scope::default()
+    };
+    let docs = Scope {
+        source: Some(Source::Doc),
+        ..Scope::default()
+    };
+    let docs_in = |lang: &str| Scope {
+        lang: Some(lang.into()),
+        ..docs.clone()
+    };
+    let (dense_parts, lexical_parts) = match options.source {
+        Some(Source::Bank) => (vec![bank.clone()], vec![bank]),
+        Some(Source::Doc) => (vec![docs_in("zh"), docs_in("en")], vec![docs]),
+        None => (
+            vec![bank.clone(), docs_in("zh"), docs_in("en")],
+            vec![bank, docs],
+        ),
+    };
+
+    let mut passages: HashMap<Uuid, Passage> = HashMap::new();
+    let mut lists: Vec<Vec<(Uuid, f32)>> = Vec::new();
+    if options.mode != Mode::Lexical {
+        let mut calibrated = Vec::new();
+        for scope in dense_parts {
+            let hits = fetch(scope, Mode::Dense)?;
+            let Some(background) = hits
+                .get(BACKGROUND_RANK.min(hits.len().saturating_sub(1)))
+                .map(|h| h.score)
+            else {
+                continue;
+            };
+            for hit in hits {
+                calibrated.push((hit.id, hit.score - background));
+                passages.insert(hit.id, hit.passage);
+            }
+        }
+        lists.push(calibrated);
+    }
+    if options.mode != Mode::Dense && !sparse.is_empty() {
+        // BM25 scores share one IDF across the index, so they compare as they are.
+        let mut lexical = Vec::new();
+        for scope in lexical_parts {
+            for hit in fetch(scope, Mode::Lexical)? {
+                lexical.push((hit.id, hit.score));
+                passages.insert(hit.id, hit.passage);
+            }
+        }
+        lists.push(lexical);
+    }
+
+    // Reciprocal rank fusion over the (calibrated) dense and the lexical rankings.
+    let mut fused: HashMap<Uuid, f32> = HashMap::new();
+    for mut list in lists {
+        list.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (rank, (id, _)) in list.into_iter().enumerate() {
+            *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+    }
+    let mut ranked: Vec<Hit> = fused
+        .into_iter()
+        .filter_map(|(id, score)| {
+            passages
+                .remove(&id)
+                .map(|passage| Hit { id, score, passage })
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+
+    Ok(dedupe(ranked, options.top_k)
+        .into_iter()
+        .enumerate()
+        .map(|(i, hit)| SearchHit {
+            rank: i + 1,
+            score: hit.score,
+            source: hit.passage.source,
+            question_id: hit.passage.question_id,
+            topic_id: hit.passage.topic_id,
+            doc: hit.passage.doc,
+            doc_id: hit.passage.doc_id,
+            page: hit.passage.page,
+            section: hit.passage.section,
+            text: hit.passage.text,
+        })
+        .collect())
+}
+
+fn dedupe(hits: Vec<Hit>, want: usize) -> Vec<Hit> {
+    let lexicon = Lexicon::shared();
+    let mut kept: Vec<(Hit, HashSet<String>)> = Vec::new();
+    for hit in hits {
+        if kept.len() == want {
+            break;
+        }
+        let terms: HashSet<String> = lexicon.terms(&hit.passage.text).into_iter().collect();
+        let duplicate = kept
+            .iter()
+            .any(|(_, other)| jaccard(&terms, other) >= DUPLICATE_JACCARD);
+        if !duplicate {
+            kept.push((hit, terms));
+        }
+    }
+    kept.into_iter().map(|(hit, _)| hit).collect()
+}
+
+fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let shared = a.intersection(b).count() as f32;
+    shared / ((a.len() + b.len()) as f32 - shared)
+}

@@ -1,0 +1,163 @@
+//! The vector store: passages with a dense and a sparse (BM25) vector each, searched by
+//! either or by both fused with reciprocal rank fusion.
+//!
+//! [`VectorStore`] is what the rest of the core sees; [`edge::EdgeStore`] implements it over
+//! the embedded Qdrant engine (qdrant-edge), and a Qdrant server is a second implementation.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::lexical::SparseVector;
+
+pub mod edge;
+
+pub const DENSE: &str = "dense";
+pub const SPARSE: &str = "sparse";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the index in {path} is in use by another StudyDesk process; close it first (one process per data folder)"
+    )]
+    Locked { path: String },
+    #[error("cannot open the index in {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("index operation failed ({operation}): {message}")]
+    Operation {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("a stored passage has an unreadable payload: {0}")]
+    Payload(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An item of the built-in question bank.
+    Bank,
+    /// A passage of an imported document (PDF or note).
+    Doc,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Bank => "bank",
+            Source::Doc => "doc",
+        }
+    }
+}
+
+/// What is stored with each point, and what a search returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Passage {
+    pub source: Source,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<String>,
+    /// The imported file's name, e.g. `lora-2106.09685.pdf`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_end: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<u32>,
+    /// "zh" or "en": the passage's main language (see [`crate::lexical::language_of`]).
+    #[serde(default)]
+    pub lang: String,
+    pub text: String,
+}
+
+pub struct Point {
+    pub id: Uuid,
+    pub dense: Vec<f32>,
+    pub sparse: SparseVector,
+    pub passage: Passage,
+}
+
+/// Which passages a search or deletion covers; empty means all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    pub source: Option<Source>,
+    pub topic_id: Option<String>,
+    pub doc_id: Option<String>,
+    pub lang: Option<String>,
+}
+
+impl Scope {
+    /// One document's passages.
+    pub fn doc(doc_id: &str) -> Scope {
+        Scope {
+            doc_id: Some(doc_id.to_string()),
+            ..Scope::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Dense and BM25 candidates fused by reciprocal rank.
+    #[default]
+    Hybrid,
+    Dense,
+    Lexical,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "hybrid" => Ok(Mode::Hybrid),
+            "dense" => Ok(Mode::Dense),
+            "lexical" => Ok(Mode::Lexical),
+            other => Err(format!(
+                "unknown retrieval mode {other:?} (hybrid, dense or lexical)"
+            )),
+        }
+    }
+}
+
+pub struct SearchRequest<'a> {
+    pub dense: &'a [f32],
+    pub sparse: &'a SparseVector,
+    pub scope: &'a Scope,
+    pub mode: Mode,
+    pub limit: usize,
+    /// Candidates taken from each side before fusion.
+    pub candidates: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: Uuid,
+    pub score: f32,
+    pub passage: Passage,
+}
+
+pub trait VectorStore: Send + Sync {
+    /// Inserts or replaces points (ids are deterministic, so a repeat is harmless).
+    fn upsert(&self, points: Vec<Point>) -> Result<(), StoreError>;
+    fn delete(&self, scope: &Scope) -> Result<(), StoreError>;
+    fn count(&self, scope: &Scope) -> Result<usize, StoreError>;
+    fn search(&self, request: &SearchRequest<'_>) -> Result<Vec<Hit>, StoreError>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Builds search indexes after a large import (slow; run it off any UI thread).
+    fn optimize(&self) -> Result<(), StoreError>;
+}
+
+/// A passage's point id: the same document content and chunk always give the same id.
+pub fn point_id(owner: &str, index: u32) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("{owner}/{index}").as_bytes())
+}

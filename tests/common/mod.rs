@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests: real inputs from `../shared`, real models from the
+//! cache folder that setup provisions, and a fresh data folder per test binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use studydesk::config::Paths;
+
+/// `../shared` beside the repository: the real papers and eval sets.
+pub fn shared() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    assert!(
+        dir.join("papers").is_dir(),
+        "tests need ../shared/papers beside the repository ({})",
+        dir.display()
+    );
+    dir
+}
+
+pub fn paper(name: &str) -> PathBuf {
+    shared().join("papers").join(name)
+}
+
+/// A fresh, empty data folder named for the test, using the provisioned cache folder.
+pub fn fresh_paths(name: &str) -> Paths {
+    let data_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("studydesk-{name}"));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let resolved = Paths::resolve(Some(&data_dir)).unwrap();
+    assert!(
+        resolved
+            .cache_dir
+            .join(studydesk::embed::MODEL_RELATIVE_DIR)
+            .join("model.onnx")
+            .is_file(),
+        "tests need the provisioned model in {} (run scripts/setup.sh)",
+        resolved.cache_dir.display()
+    );
+    resolved
+}
+
+/// A scratch folder for generated input files.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("inputs-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
