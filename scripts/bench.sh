@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then prints StudyDesk's speed figures (see src/bin/studydesk-bench.rs).
+# Arguments go to studydesk-bench, e.g. `bash scripts/bench.sh --synthetic 20000`.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$REPO_ROOT/scripts/setup.sh"
+"$REPO_ROOT/scripts/provision.sh" --venv
+cd "$REPO_ROOT"
+cargo build --release --quiet --bin studydesk-bench
+exec "$CARGO_TARGET_DIR/release/studydesk-bench" "$@"

@@ -1,0 +1,301 @@
+//! `studydesk-bench`: indexing, embedding and query speed on the real bank and papers.
+//!
+//! Prints: cold bank indexing time; pages/s and passages/s importing a folder of papers;
+//! embedding tokens/s against Python onnxruntime on the same ONNX file and texts (as a ratio);
+//! query latency p50/p95 (embedding + hybrid search) at the real corpus size and at a larger
+//! synthetic index after `optimize()`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use studydesk::bank::Bank;
+use studydesk::chunk::{Chunker, bank_passage};
+use studydesk::config::Paths;
+use studydesk::embed::MODEL_RELATIVE_DIR;
+use studydesk::lexical::Lexicon;
+use studydesk::library::{ImportOutcome, Library, Quiet};
+use studydesk::retrieve::{self, SearchOptions};
+use studydesk::store::edge::EdgeStore;
+use studydesk::store::{Passage, Point, Source, VectorStore, point_id};
+
+#[derive(Parser)]
+#[command(about = "Measure StudyDesk's indexing, embedding and query speed")]
+struct Args {
+    /// Folder of papers to import
+    #[arg(long, default_value = "../shared/papers")]
+    papers: PathBuf,
+    /// Query files (query TAB expected) whose queries time the searches
+    #[arg(long, default_values = ["../shared/eval/dev_bank_queries.tsv", "../shared/eval/dev_paper_queries.tsv"])]
+    queries: Vec<PathBuf>,
+    /// Size of the synthetic index for the large-corpus latency figure
+    #[arg(long, default_value_t = 50_000)]
+    synthetic: usize,
+    /// Python with onnxruntime and tokenizers, for the reference embedding run
+    #[arg(long, default_value = ".venv/bin/python")]
+    python: PathBuf,
+    /// Scratch folder (emptied first)
+    #[arg(long, default_value = "target/bench")]
+    scratch: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let _ = std::fs::remove_dir_all(&args.scratch);
+    let data_dir = args.scratch.join("data");
+    std::fs::create_dir_all(&data_dir)?;
+    let paths = Paths::resolve(Some(&data_dir))?;
+
+    // 1. The bank, cold: a fresh data folder, model load included.
+    let start = Instant::now();
+    let library = Library::open(&paths)?;
+    let opened = start.elapsed();
+    library.ensure_bank_indexed(&Quiet)?;
+    println!(
+        "bank index, cold: {:.1} s for {} items (of which {:.1} s opening: model, tokenizer, store)",
+        start.elapsed().as_secs_f64(),
+        Bank::builtin().questions().count(),
+        opened.as_secs_f64()
+    );
+
+    // 2. Importing the papers.
+    let start = Instant::now();
+    let results = library.import_paths(std::slice::from_ref(&args.papers), &Quiet);
+    let seconds = start.elapsed().as_secs_f64();
+    let (mut pages, mut chunks, mut failed) = (0u64, 0u64, 0);
+    for (_, result) in &results {
+        match result {
+            Ok(ImportOutcome::Imported { doc, .. }) => {
+                pages += u64::from(doc.pages.unwrap_or(0));
+                chunks += u64::from(doc.chunks);
+            }
+            Ok(ImportOutcome::Unchanged { .. }) => {}
+            Err(_) => failed += 1,
+        }
+    }
+    println!(
+        "import {}: {} files ({failed} refused), {pages} pages, {chunks} passages in {seconds:.1} s: {:.1} pages/s, {:.1} passages/s",
+        args.papers.display(),
+        results.len(),
+        pages as f64 / seconds,
+        chunks as f64 / seconds
+    );
+
+    // 3. Embedding throughput against Python onnxruntime, same texts and file.
+    let embedder = library.embedder();
+    let bank = Bank::builtin();
+    let texts: Vec<String> = bank.questions().map(|q| bank_passage(bank, q)).collect();
+    let model_dir = paths.cache_dir.join(MODEL_RELATIVE_DIR);
+    let chunker = Chunker::from_tokenizer_file(&model_dir.join("tokenizer.json"))?;
+    let tokens: usize = texts
+        .iter()
+        .map(|t| chunker.count_tokens(&format!("passage: {t}")) + 2)
+        .sum();
+    embedder.embed_passages(&texts[..16])?; // warm-up
+    let start = Instant::now();
+    embedder.embed_passages(&texts)?;
+    let rust_rate = tokens as f64 / start.elapsed().as_secs_f64();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    print!(
+        "embedding: {rust_rate:.0} tokens/s ({} bank passages, {tokens} tokens, {threads} threads)",
+        texts.len()
+    );
+    match python_rate(&args.python, &model_dir, &texts, threads, &args.scratch) {
+        Ok(py) => println!(
+            "; Python onnxruntime {py:.0} tokens/s; ratio {:.2}x",
+            rust_rate / py
+        ),
+        Err(e) => println!("; Python reference not run: {e:#}"),
+    }
+
+    // 4. Query latency at the real corpus size.
+    let queries = load_queries(&args.queries)?;
+    let options = SearchOptions::default();
+    let real = latencies(&queries, |q| {
+        library.search(q, &options).map(drop).map_err(Into::into)
+    })?;
+    let total = library.count(&Default::default())?;
+    println!(
+        "query (embed + hybrid search), {total} passages: {}",
+        summary(&real)
+    );
+
+    // 5. A large synthetic index: real passage vectors, perturbed, after optimize().
+    let store = EdgeStore::open(&args.scratch.join("synthetic"))?;
+    let vectors = embedder.embed_passages(&texts)?;
+    let lexicon = Lexicon::shared();
+    let sparse: Vec<_> = texts.iter().map(|t| lexicon.document_vector(t)).collect();
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let start = Instant::now();
+    for batch_start in (0..args.synthetic).step_by(1000) {
+        let points = (batch_start..(batch_start + 1000).min(args.synthetic))
+            .map(|i| {
+                let base = i % texts.len();
+                let dense = perturb(&vectors[base], &mut rng);
+                Point {
+                    id: point_id("synthetic", i as u32),
+                    dense,
+                    sparse: sparse[base].clone(),
+                    passage: Passage {
+                        source: if i % 10 == 0 {
+                            Source::Bank
+                        } else {
+                            Source::Doc
+                        },
+                        question_id: None,
+                        topic_id: None,
+                        doc_id: Some(format!("synthetic-{}", i / 500)),
+                        doc: Some(format!("synthetic-{}.pdf", i / 500)),
+                        title: None,
+                        page: Some((i % 500 / 5) as u32 + 1),
+                        page_end: None,
+                        section: None,
+                        chunk: Some(i as u32),
+                        lang: if i % 3 == 0 { "zh".into() } else { "en".into() },
+                        text: texts[base].clone(),
+                    },
+                }
+            })
+            .collect();
+        store.upsert(points)?;
+    }
+    store.flush()?;
+    let loaded = start.elapsed();
+    let start = Instant::now();
+    store.optimize()?;
+    println!(
+        "synthetic index: {} passages written in {:.1} s, optimize() {:.1} s",
+        args.synthetic,
+        loaded.as_secs_f64(),
+        start.elapsed().as_secs_f64()
+    );
+    let large = latencies(&queries, |q| {
+        let dense = embedder.embed_query(q)?;
+        retrieve::search(&store, q, &dense, &options)?;
+        Ok(())
+    })?;
+    println!(
+        "query (embed + hybrid search), {} synthetic passages: {}",
+        args.synthetic,
+        summary(&large)
+    );
+    let search_only = {
+        let dense: Vec<Vec<f32>> = queries
+            .iter()
+            .map(|q| embedder.embed_query(q))
+            .collect::<Result<_, _>>()?;
+        let mut i = 0;
+        latencies(&queries, |q| {
+            retrieve::search(&store, q, &dense[i % dense.len()], &options)?;
+            i += 1;
+            Ok(())
+        })?
+    };
+    println!(
+        "hybrid search alone, {} synthetic passages: {}",
+        args.synthetic,
+        summary(&search_only)
+    );
+    Ok(())
+}
+
+fn load_queries(files: &[PathBuf]) -> Result<Vec<String>> {
+    let mut queries = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        queries.extend(
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .filter_map(|l| l.split('\t').next())
+                .map(String::from),
+        );
+    }
+    if queries.is_empty() {
+        bail!("no queries in {files:?}");
+    }
+    Ok(queries)
+}
+
+/// Runs every query three times (after one warm-up pass) and returns the durations.
+fn latencies(queries: &[String], mut run: impl FnMut(&str) -> Result<()>) -> Result<Vec<Duration>> {
+    for q in queries {
+        run(q)?;
+    }
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        for q in queries {
+            let start = Instant::now();
+            run(q)?;
+            out.push(start.elapsed());
+        }
+    }
+    Ok(out)
+}
+
+fn summary(samples: &[Duration]) -> String {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    format!(
+        "p50 {:.1} ms, p95 {:.1} ms ({} queries)",
+        at(0.5),
+        at(0.95),
+        ms.len()
+    )
+}
+
+/// A unit vector near `base`: the synthetic index keeps the real corpus's geometry.
+fn perturb(base: &[f32], rng: &mut u64) -> Vec<f32> {
+    let mut v: Vec<f32> = base
+        .iter()
+        .map(|x| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            let noise = ((*rng >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.1;
+            x + noise
+        })
+        .collect();
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
+}
+
+fn python_rate(
+    python: &std::path::Path,
+    model_dir: &std::path::Path,
+    texts: &[String],
+    threads: usize,
+    scratch: &std::path::Path,
+) -> Result<f64> {
+    if !python.is_file() {
+        bail!(
+            "{} not found (run scripts/bench.sh, which sets it up)",
+            python.display()
+        );
+    }
+    let file = scratch.join("texts.json");
+    let prefixed: Vec<String> = texts.iter().map(|t| format!("passage: {t}")).collect();
+    std::fs::write(&file, serde_json::to_vec(&prefixed)?)?;
+    let out = std::process::Command::new(python)
+        .arg("scripts/bench_embed.py")
+        .arg(model_dir)
+        .arg(&file)
+        .arg(threads.to_string())
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+        );
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    report["tokens_per_s"]
+        .as_f64()
+        .context("no tokens_per_s in the Python report")
+}
