@@ -22,6 +22,8 @@ pub struct Glossary {
     en_to_zh: HashMap<Vec<String>, HashSet<String>>,
     /// Chinese term ("流水线并行") → stemmed English terms.
     zh_to_en: HashMap<String, HashSet<String>>,
+    /// Chinese term → English phrases as written ("pipeline parallelism"), for the embedder.
+    zh_to_phrases: HashMap<String, Vec<String>>,
     longest_key: usize,
 }
 
@@ -34,6 +36,7 @@ impl Glossary {
             let mut glossary = Glossary {
                 en_to_zh: HashMap::new(),
                 zh_to_en: HashMap::new(),
+                zh_to_phrases: HashMap::new(),
                 longest_key: 0,
             };
             glossary.add_curated(CURATED, lexicon);
@@ -144,7 +147,44 @@ impl Glossary {
             .entry(zh.to_string())
             .or_default()
             .extend(key.iter().cloned());
+        let phrases = self.zh_to_phrases.entry(zh.to_string()).or_default();
+        if !phrases.iter().any(|p| p.eq_ignore_ascii_case(english)) {
+            phrases.push(english.to_string());
+        }
         self.longest_key = self.longest_key.max(key.len());
+    }
+
+    /// The query followed by its glossary translations in readable form: what the embedder
+    /// sees to reach passages in the other language. `None` when nothing translates.
+    pub fn bridge(&self, query: &str, lexicon: &Lexicon) -> Option<String> {
+        let mut extra: Vec<&str> = Vec::new();
+        let terms = lexicon.plain_terms(query);
+        for start in 0..terms.len() {
+            for len in (1..=self.longest_key.min(terms.len() - start)).rev() {
+                if let Some(zh) = self.en_to_zh.get(&terms[start..start + len]) {
+                    extra.extend(zh.iter().map(String::as_str));
+                    break;
+                }
+            }
+        }
+        let mut longest_first: Vec<(&String, &Vec<String>)> = self
+            .zh_to_phrases
+            .iter()
+            .filter(|(zh, _)| query.contains(zh.as_str()))
+            .collect();
+        longest_first.sort_by_key(|(zh, _)| std::cmp::Reverse(zh.chars().count()));
+        let mut covered: Vec<&str> = Vec::new();
+        for (zh, phrases) in longest_first {
+            // "分组查询注意力" already says what "注意力" would add.
+            if covered.iter().any(|c| c.contains(zh.as_str())) {
+                continue;
+            }
+            covered.push(zh);
+            extra.extend(phrases.iter().take(2).map(String::as_str));
+        }
+        let mut seen = HashSet::new();
+        extra.retain(|e| seen.insert(*e));
+        (!extra.is_empty()).then(|| format!("{query} ({})", extra.join(", ")))
     }
 
     pub fn len(&self) -> usize {

@@ -11,7 +11,7 @@ use crate::embed::{EmbedError, Embedder};
 use crate::extract::{self, DocKind, ExtractError};
 use crate::lexical::Lexicon;
 use crate::records::{DocRecord, Records, RecordsError};
-use crate::retrieve::{self, SearchHit, SearchOptions};
+use crate::retrieve::{self, QueryVectors, SearchHit, SearchOptions};
 use crate::store::edge::EdgeStore;
 use crate::store::{Passage, Point, Scope, Source, StoreError, VectorStore, point_id};
 
@@ -433,13 +433,8 @@ impl Library {
         query: &str,
         options: &SearchOptions,
     ) -> Result<Vec<SearchHit>, LibraryError> {
-        let dense = self.embedder.embed_query(query)?;
-        Ok(retrieve::search(
-            self.store.as_ref(),
-            query,
-            &dense,
-            options,
-        )?)
+        let mut results = self.search_many(&[query.to_string()], options)?;
+        Ok(results.pop().unwrap_or_default())
     }
 
     /// Searches many queries, embedding them together (much faster than one by one).
@@ -448,11 +443,9 @@ impl Library {
         queries: &[String],
         options: &SearchOptions,
     ) -> Result<Vec<Vec<SearchHit>>, LibraryError> {
-        let vectors = self.embedder.embed_queries(queries)?;
-        queries
+        QueryVectors::embed(&self.embedder, queries)?
             .iter()
-            .zip(vectors)
-            .map(|(q, dense)| Ok(retrieve::search(self.store.as_ref(), q, &dense, options)?))
+            .map(|q| Ok(retrieve::search(self.store.as_ref(), q, options)?))
             .collect()
     }
 

@@ -14,7 +14,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::lexical::Lexicon;
+use crate::embed::{EmbedError, Embedder};
+use crate::glossary::Glossary;
+use crate::lexical::{Lexicon, language_of};
 use crate::store::{Hit, Mode, Passage, Scope, SearchRequest, Source, StoreError, VectorStore};
 
 /// Candidates drawn from each partition and each side.
@@ -67,16 +69,60 @@ pub struct SearchHit {
     pub text: String,
 }
 
+/// A query's dense vectors: as written, and bridged with its glossary translations, which
+/// reaches passages in the other language better.
+#[derive(Debug, Clone)]
+pub struct QueryVectors {
+    pub text: String,
+    pub lang: &'static str,
+    pub dense: Vec<f32>,
+    pub bridged: Option<Vec<f32>>,
+}
+
+impl QueryVectors {
+    /// Embeds queries and their bridged forms in one batch.
+    pub fn embed(embedder: &Embedder, queries: &[String]) -> Result<Vec<QueryVectors>, EmbedError> {
+        let glossary = Glossary::shared();
+        let bridges: Vec<Option<String>> = queries
+            .iter()
+            .map(|q| glossary.bridge(q, Lexicon::shared()))
+            .collect();
+        let mut texts: Vec<String> = queries.to_vec();
+        texts.extend(bridges.iter().flatten().cloned());
+        let mut vectors = embedder.embed_queries(&texts)?.into_iter();
+        let originals: Vec<Vec<f32>> = vectors.by_ref().take(queries.len()).collect();
+        Ok(queries
+            .iter()
+            .zip(originals)
+            .zip(&bridges)
+            .map(|((text, dense), bridge)| QueryVectors {
+                text: text.clone(),
+                lang: language_of(text),
+                dense,
+                bridged: bridge.as_ref().and_then(|_| vectors.next()),
+            })
+            .collect())
+    }
+
+    /// The vector to search passages of language `lang` with.
+    fn for_lang(&self, lang: &str) -> &[f32] {
+        match &self.bridged {
+            Some(bridged) if lang != self.lang => bridged,
+            _ => &self.dense,
+        }
+    }
+}
+
 pub fn search(
     store: &dyn VectorStore,
-    query: &str,
-    dense: &[f32],
+    query: &QueryVectors,
     options: &SearchOptions,
 ) -> Result<Vec<SearchHit>, StoreError> {
-    let sparse = Lexicon::shared().query_vector(query);
+    let sparse = Lexicon::shared().query_vector(&query.text);
     let fetch = |scope: Scope, mode: Mode| {
+        let lang = scope.lang.clone().unwrap_or_else(|| "zh".into());
         store.search(&SearchRequest {
-            dense,
+            dense: query.for_lang(&lang),
             sparse: &sparse,
             scope: &scope,
             mode,
@@ -84,9 +130,11 @@ pub fn search(
             candidates: CANDIDATES,
         })
     };
+    // The bank is Chinese throughout.
     let bank = Scope {
         source: Some(Source::Bank),
         topic_id: options.topic_id.clone(),
+        lang: Some("zh".into()),
         ..Scope::default()
     };
     let docs = Scope {

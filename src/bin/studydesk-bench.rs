@@ -16,7 +16,7 @@ use studydesk::config::Paths;
 use studydesk::embed::MODEL_RELATIVE_DIR;
 use studydesk::lexical::Lexicon;
 use studydesk::library::{ImportOutcome, Library, Quiet};
-use studydesk::retrieve::{self, SearchOptions};
+use studydesk::retrieve::{self, QueryVectors, SearchOptions};
 use studydesk::store::edge::EdgeStore;
 use studydesk::store::{Passage, Point, Source, VectorStore, point_id};
 
@@ -171,8 +171,8 @@ fn main() -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     let large = latencies(&queries, |q| {
-        let dense = embedder.embed_query(q)?;
-        retrieve::search(&store, q, &dense, &options)?;
+        let vectors = QueryVectors::embed(embedder, &[q.to_string()])?;
+        retrieve::search(&store, &vectors[0], &options)?;
         Ok(())
     })?;
     println!(
@@ -181,13 +181,10 @@ fn main() -> Result<()> {
         summary(&large)
     );
     let search_only = {
-        let dense: Vec<Vec<f32>> = queries
-            .iter()
-            .map(|q| embedder.embed_query(q))
-            .collect::<Result<_, _>>()?;
+        let vectors = QueryVectors::embed(embedder, &queries)?;
         let mut i = 0;
-        latencies(&queries, |q| {
-            retrieve::search(&store, q, &dense[i % dense.len()], &options)?;
+        latencies(&queries, |_| {
+            retrieve::search(&store, &vectors[i % vectors.len()], &options)?;
             i += 1;
             Ok(())
         })?
