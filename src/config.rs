@@ -89,6 +89,37 @@ impl Paths {
 pub struct Config {
     /// Interface language for messages that StudyDesk writes itself: "zh" or "en".
     pub language: Language,
+    /// The language model that writes answers.
+    pub llm: LlmConfig,
+}
+
+/// Which language model answers. With no `base_url`, StudyDesk runs its local model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// `false` turns generation off: answers are then the cited passages alone.
+    pub enabled: bool,
+    /// An OpenAI-compatible endpoint, e.g. "https://api.deepseek.com/v1" or
+    /// "http://127.0.0.1:11434/v1" (Ollama).
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// Name of the environment variable that holds the API key; the key itself never goes
+    /// into this file.
+    pub api_key_env: Option<String>,
+    /// Longest wait for an answer to start.
+    pub timeout_seconds: u64,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            enabled: true,
+            base_url: None,
+            model: None,
+            api_key_env: None,
+            timeout_seconds: 120,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,8 @@ use crate::lexical::Lexicon;
 /// A Chinese term takes at most this many of the words just before the parenthesis.
 const MAX_ZH_WORDS: usize = 3;
 const MAX_ZH_CHARS: usize = 8;
+/// Translations appended to a query for the embedder.
+const MAX_BRIDGE_TERMS: usize = 6;
 
 pub struct Glossary {
     /// Stemmed English term sequence ("pipelin parallel") → Chinese terms.
@@ -184,6 +186,8 @@ impl Glossary {
         }
         let mut seen = HashSet::new();
         extra.retain(|e| seen.insert(*e));
+        // A few terms carry the meaning across; more only lengthen what the embedder reads.
+        extra.truncate(MAX_BRIDGE_TERMS);
         (!extra.is_empty()).then(|| format!("{query} ({})", extra.join(", ")))
     }
 

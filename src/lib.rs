@@ -12,9 +12,11 @@ pub mod extract;
 pub mod glossary;
 pub mod lexical;
 pub mod library;
+pub mod llm;
 pub mod records;
 pub mod retrieve;
 pub mod store;
+pub mod tutor;
 
 /// Hex SHA-256 of some bytes: content ids of documents, fingerprints of models and the bank.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -127,7 +127,8 @@ impl Library {
         Ok(library)
     }
 
-    fn records(&self) -> std::sync::MutexGuard<'_, Records> {
+    /// The records database (documents, conversations), locked for the caller.
+    pub fn records(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -447,6 +448,12 @@ impl Library {
             .iter()
             .map(|q| Ok(retrieve::search(self.store.as_ref(), q, options)?))
             .collect()
+    }
+
+    /// Tokens of a text in the embedding model's tokenizer: a close enough measure of prompt
+    /// size for budgeting context.
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.chunker.count_tokens(text)
     }
 
     pub fn embedder(&self) -> &Embedder {

@@ -5,11 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use std::sync::atomic::AtomicBool;
 use studydesk::bank::{Bank, Question};
 use studydesk::config::{Config, Paths};
 use studydesk::library::{ImportOutcome, Library};
+use studydesk::llm::Backend;
 use studydesk::retrieve::SearchOptions;
 use studydesk::store::{Mode, Source};
+use studydesk::tutor::{self, Tutor};
 
 mod progress;
 
@@ -72,6 +75,23 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "query")]
         queries_file: Option<PathBuf>,
     },
+    /// Ask a question: a streamed answer from the bank and your documents, with sources
+    Ask {
+        question: String,
+        /// Keep to one topic's bank items (e.g. t01)
+        #[arg(long)]
+        topic: Option<String>,
+        /// Continue a conversation (see `studydesk chats`)
+        #[arg(long)]
+        conversation: Option<i64>,
+    },
+    /// Explain one bank question: definition, mechanism, why it matters, pitfalls
+    Explain { question_id: String },
+    /// List conversations, or export one to Markdown
+    Chats {
+        #[command(subcommand)]
+        action: Option<ChatsAction>,
+    },
     /// Score retrieval on query files (query TAB expected): Recall@1/5/10 and MRR
     Eval {
         #[arg(required = true, value_name = "QUERIES_TSV")]
@@ -81,6 +101,12 @@ enum Command {
         #[arg(long, default_value = "hybrid")]
         mode: Mode,
     },
+}
+
+#[derive(Subcommand)]
+enum ChatsAction {
+    /// Print a conversation as Markdown
+    Export { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -254,6 +280,86 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Ask {
+            question,
+            topic,
+            conversation,
+        } => {
+            let library = open_library(&paths)?;
+            if let Some(topic) = &topic {
+                Bank::builtin().topic(topic)?;
+            }
+            let history = match conversation {
+                Some(id) => {
+                    library
+                        .records()
+                        .conversation(id)?
+                        .with_context(|| format!("no conversation {id} (see `studydesk chats`)"))?;
+                    tutor::history(&library, id)?
+                }
+                None => Vec::new(),
+            };
+            let backend = connect_llm(&paths, &config)?;
+            let tutor = Tutor::new(&library, backend.client());
+            let cancel = interrupt_flag();
+            let answer = tutor.ask(
+                &question,
+                &history,
+                topic.as_deref(),
+                &cancel,
+                &mut |piece| {
+                    print!("{piece}");
+                    let _ = std::io::stdout().flush();
+                },
+            )?;
+            let id = tutor::record_exchange(
+                &library,
+                conversation,
+                topic.as_deref(),
+                &question,
+                &answer,
+            )?;
+            print_sources(&mut out, &answer, &backend)?;
+            writeln!(
+                out,
+                "\n(conversation {id}: continue with `studydesk ask --conversation {id} \"…\"`)"
+            )?;
+        }
+        Command::Explain { question_id } => {
+            let library = open_library(&paths)?;
+            let backend = connect_llm(&paths, &config)?;
+            let tutor = Tutor::new(&library, backend.client());
+            let cancel = interrupt_flag();
+            let answer = tutor.explain(&question_id, &cancel, &mut |piece| {
+                print!("{piece}");
+                let _ = std::io::stdout().flush();
+            })?;
+            print_sources(&mut out, &answer, &backend)?;
+        }
+        Command::Chats { action } => {
+            let library = open_library(&paths)?;
+            match action {
+                None => {
+                    let chats = library.records().conversations()?;
+                    if chats.is_empty() {
+                        writeln!(out, "no conversations yet: `studydesk ask \"…\"`")?;
+                    }
+                    for c in chats {
+                        let topic = c.topic_id.unwrap_or_else(|| "-".into());
+                        writeln!(
+                            out,
+                            "{:>4}  {}  {topic:>4}  {:>3} messages  {}",
+                            c.id, c.created_at, c.messages, c.title
+                        )?;
+                    }
+                }
+                Some(ChatsAction::Export { id }) => {
+                    let markdown = tutor::export_markdown(&library, id)?
+                        .with_context(|| format!("no conversation {id} (see `studydesk chats`)"))?;
+                    write!(out, "{markdown}")?;
+                }
+            }
+        }
         Command::Eval { files, json, mode } => {
             let library = open_library(&paths)?;
             let report = eval_files(&library, &files, mode)?;
@@ -278,6 +384,54 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+fn connect_llm(paths: &Paths, config: &Config) -> Result<Backend> {
+    let log = paths.data_dir.join("llama-server.log");
+    if config.llm.base_url.is_none()
+        && config.llm.enabled
+        && studydesk::llm::local::LocalServer::provisioned(&paths.cache_dir).is_some()
+    {
+        eprintln!("starting the local model…");
+    }
+    Ok(Backend::connect(&config.llm, &paths.cache_dir, &log)?)
+}
+
+/// Ctrl-C stops a streamed answer cleanly (the server stops generating); a second Ctrl-C
+/// ends the process as usual.
+fn interrupt_flag() -> std::sync::Arc<AtomicBool> {
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    flag
+}
+
+fn print_sources(out: &mut impl Write, answer: &tutor::Answer, backend: &Backend) -> Result<()> {
+    if let Backend::Off(reason) = backend {
+        writeln!(
+            out,
+            "Generation is off: {reason}.\nThe passages that answer it best:"
+        )?;
+    } else {
+        writeln!(out)?;
+    }
+    if !answer.dropped_citations.is_empty() {
+        writeln!(
+            out,
+            "(removed citations that pointed at no source: {:?})",
+            answer.dropped_citations
+        )?;
+    }
+    writeln!(out, "\nSources:")?;
+    for c in &answer.citations {
+        let snippet: String = c.hit.text.replace('\n', " ").chars().take(120).collect();
+        writeln!(out, "[{}] {}  {snippet}", c.n, c.label)?;
     }
     Ok(())
 }

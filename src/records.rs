@@ -26,7 +26,8 @@ pub enum RecordsError {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE documents (
         id          TEXT PRIMARY KEY,   -- sha256 of the file's bytes
         file_name   TEXT NOT NULL,
@@ -41,7 +42,45 @@ const MIGRATIONS: &[&str] = &[r"
     );
     CREATE INDEX documents_path ON documents(path);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"];
+",
+    r"
+    CREATE TABLE conversations (
+        id         INTEGER PRIMARY KEY,
+        topic_id   TEXT,
+        title      TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE messages (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role            TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content         TEXT NOT NULL,
+        citations       TEXT NOT NULL DEFAULT '[]',   -- JSON array of the answer's sources
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX messages_conversation ON messages(conversation_id, id);
+",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub topic_id: Option<String>,
+    pub title: String,
+    pub messages: u32,
+    /// UTC, "YYYY-MM-DD HH:MM:SS".
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredMessage {
+    /// "user" or "assistant".
+    pub role: String,
+    pub content: String,
+    /// The answer's sources as JSON (see `tutor::Citation`).
+    pub citations: serde_json::Value,
+    pub created_at: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocRecord {
@@ -114,6 +153,72 @@ impl Records {
             [key, value],
         )?;
         Ok(())
+    }
+
+    pub fn create_conversation(
+        &self,
+        topic_id: Option<&str>,
+        title: &str,
+    ) -> Result<i64, RecordsError> {
+        self.conn.execute(
+            "INSERT INTO conversations (topic_id, title, created_at) VALUES (?1, ?2, unixepoch())",
+            params![topic_id, title],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn add_message(
+        &self,
+        conversation_id: i64,
+        role: &str,
+        content: &str,
+        citations: &serde_json::Value,
+    ) -> Result<(), RecordsError> {
+        self.conn.execute(
+            "INSERT INTO messages (conversation_id, role, content, citations, created_at)
+             VALUES (?1, ?2, ?3, ?4, unixepoch())",
+            params![conversation_id, role, content, citations.to_string()],
+        )?;
+        Ok(())
+    }
+
+    pub fn conversations(&self) -> Result<Vec<ConversationSummary>, RecordsError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.id, c.topic_id, c.title, COUNT(m.id), datetime(c.created_at, 'unixepoch')
+             FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id
+             GROUP BY c.id ORDER BY c.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ConversationSummary {
+                id: r.get(0)?,
+                topic_id: r.get(1)?,
+                title: r.get(2)?,
+                messages: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn conversation(&self, id: i64) -> Result<Option<ConversationSummary>, RecordsError> {
+        Ok(self.conversations()?.into_iter().find(|c| c.id == id))
+    }
+
+    pub fn messages(&self, conversation_id: i64) -> Result<Vec<StoredMessage>, RecordsError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT role, content, citations, datetime(created_at, 'unixepoch')
+             FROM messages WHERE conversation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([conversation_id], |r| {
+            let citations: String = r.get(2)?;
+            Ok(StoredMessage {
+                role: r.get(0)?,
+                content: r.get(1)?,
+                citations: serde_json::from_str(&citations).unwrap_or(serde_json::Value::Null),
+                created_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Marks a document as being imported: until `finish_import`, its points may be partial.

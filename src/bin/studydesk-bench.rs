@@ -3,22 +3,28 @@
 //! Prints: cold bank indexing time; pages/s and passages/s importing a folder of papers;
 //! embedding tokens/s against Python onnxruntime on the same ONNX file and texts (as a ratio);
 //! query latency p50/p95 (embedding + hybrid search) at the real corpus size and at a larger
-//! synthetic index after `optimize()`.
+//! synthetic index after `optimize()`; first-token latency and streaming rate of `ask` on the
+//! local model.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use std::sync::atomic::AtomicBool;
 use studydesk::bank::Bank;
 use studydesk::chunk::{Chunker, bank_passage};
 use studydesk::config::Paths;
 use studydesk::embed::MODEL_RELATIVE_DIR;
 use studydesk::lexical::Lexicon;
+
 use studydesk::library::{ImportOutcome, Library, Quiet};
+use studydesk::llm::ChatClient;
+use studydesk::llm::local::LocalServer;
 use studydesk::retrieve::{self, QueryVectors, SearchOptions};
 use studydesk::store::edge::EdgeStore;
 use studydesk::store::{Passage, Point, Source, VectorStore, point_id};
+use studydesk::tutor::Tutor;
 
 #[derive(Parser)]
 #[command(about = "Measure StudyDesk's indexing, embedding and query speed")]
@@ -193,6 +199,43 @@ fn main() -> Result<()> {
         "hybrid search alone, {} synthetic passages: {}",
         args.synthetic,
         summary(&search_only)
+    );
+
+    // 6. `ask` end to end on the local model: retrieval, prompt, streamed generation.
+    let Some((binary, model)) = LocalServer::provisioned(&paths.cache_dir) else {
+        println!("ask: not run (the local model is not provisioned: scripts/setup.sh --with-llm)");
+        return Ok(());
+    };
+    let start = Instant::now();
+    let server = LocalServer::start(&binary, &model, &args.scratch.join("llama-server.log"))?;
+    println!(
+        "local model: ready in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let client = ChatClient::new(server.provider());
+    let tutor = Tutor::new(&library, Some(&client));
+    let (mut first, mut rates) = (Vec::new(), Vec::new());
+    for question in queries.iter().take(6) {
+        let start = Instant::now();
+        let mut first_piece = None;
+        let mut pieces = 0usize;
+        tutor.ask(question, &[], None, &AtomicBool::new(false), &mut |_| {
+            first_piece.get_or_insert_with(|| start.elapsed());
+            pieces += 1;
+        })?;
+        let total = start.elapsed();
+        if let Some(first_piece) = first_piece {
+            first.push(first_piece);
+            let generating = (total - first_piece).as_secs_f64();
+            if pieces > 1 && generating > 0.0 {
+                rates.push((pieces - 1) as f64 / generating);
+            }
+        }
+    }
+    let mean_rate = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
+    println!(
+        "ask (retrieval + prompt + local generation): first token {}; {mean_rate:.1} tokens/s while streaming",
+        summary(&first)
     );
     Ok(())
 }
