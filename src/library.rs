@@ -172,17 +172,25 @@ impl Library {
             pages: None,
             chunks: expected,
         });
-        let questions: Vec<_> = bank.questions().collect();
+        // A bank item's position in the whole bank is the stable part of its point id.
+        let questions: Vec<(u32, &crate::bank::Question)> = bank
+            .questions()
+            .enumerate()
+            .map(|(i, q)| (i as u32, q))
+            .collect();
         let mut done = 0;
         for step in questions.chunks(EMBED_STEP * 4) {
-            let texts: Vec<String> = step.iter().map(|q| chunk::bank_passage(bank, q)).collect();
+            let texts: Vec<String> = step
+                .iter()
+                .map(|(_, q)| chunk::bank_passage(bank, q))
+                .collect();
             let vectors = self.embedder.embed_passages(&texts)?;
             let points = step
                 .iter()
                 .zip(texts)
                 .zip(vectors)
-                .map(|((q, text), dense)| Point {
-                    id: point_id("bank", bank_position(bank, &q.id)),
+                .map(|((&(position, q), text), dense)| Point {
+                    id: point_id("bank", position),
                     sparse: Lexicon::shared().document_vector(&text),
                     dense,
                     passage: Passage {
@@ -459,13 +467,6 @@ impl Library {
     pub fn embedder(&self) -> &Embedder {
         &self.embedder
     }
-}
-
-/// A bank item's position in the whole bank, the stable part of its point id.
-fn bank_position(bank: &Bank, question_id: &str) -> u32 {
-    bank.questions()
-        .position(|q| q.id == question_id)
-        .unwrap_or(0) as u32
 }
 
 /// Expands folders (sorted, recursively) into the files to import, in order; what cannot be

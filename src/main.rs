@@ -148,7 +148,7 @@ fn run(cli: Cli) -> Result<()> {
             let results = library.import_paths(&inputs, &progress);
             progress.finish();
             let mut failed = 0;
-            for (path, result) in &results {
+            for (_, result) in &results {
                 match result {
                     Ok(ImportOutcome::Imported { doc, replaced }) => {
                         let pages = doc
@@ -171,7 +171,6 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     Err(error) => {
                         failed += 1;
-                        let _ = path;
                         eprintln!("failed    {error}");
                     }
                 }
