@@ -57,11 +57,7 @@ pub fn pdf(stem: &str, metadata_title: Option<&str>, raw_pages: &[String]) -> Do
     let title = metadata_title
         .map(normalize)
         .filter(|t| plausible_title(t))
-        .or_else(|| {
-            pages
-                .first()
-                .and_then(|lines| lines.iter().find(|l| plausible_title(l)).cloned())
-        })
+        .or_else(|| pages.first().and_then(|lines| title_from_first_page(lines)))
         .unwrap_or_else(|| stem.to_string());
 
     let mut section: Option<String> = None;
@@ -181,6 +177,28 @@ fn drop_running_lines(pages: Vec<Vec<String>>) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// The first plausible line of page 1, joined with the next when the title plainly goes on
+/// ("Direct Preference Optimization:" / "Your Language Model is Secretly a Reward Model").
+fn title_from_first_page(lines: &[String]) -> Option<String> {
+    let at = lines.iter().position(|l| plausible_title(l))?;
+    let mut title = lines[at].clone();
+    let last_word = title.split_whitespace().last().unwrap_or("").to_lowercase();
+    let continues =
+        title.ends_with([':', '-', ',']) || TITLE_CONNECTORS.contains(&last_word.as_str());
+    if let Some(next) = lines
+        .get(at + 1)
+        .filter(|n| continues && n.chars().count() <= 100 && plausible_title(n))
+    {
+        join_line(&mut title, next);
+    }
+    Some(title)
+}
+
+/// Words a title line does not end on unless the title goes on.
+const TITLE_CONNECTORS: &[&str] = &[
+    "from", "of", "for", "and", "with", "to", "in", "on", "via", "the", "a", "by",
+];
 
 fn plausible_title(line: &str) -> bool {
     let words = line.split_whitespace().count();
@@ -409,6 +427,28 @@ mod tests {
         assert_eq!(paras[0].section.as_deref(), Some("1 Introduction"));
         assert_eq!(paras[1].text, "More text here that matters.");
         assert!(!refs);
+    }
+
+    #[test]
+    fn two_line_titles_are_joined() {
+        let lines: Vec<String> = [
+            "Direct Preference Optimization:",
+            "Your Language Model is Secretly a Reward Model",
+            "Rafael Rafailov",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            title_from_first_page(&lines).unwrap(),
+            "Direct Preference Optimization: Your Language Model is Secretly a Reward Model"
+        );
+        let lines: Vec<String> = ["Layer Normalization", "Jimmy Lei Ba"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            title_from_first_page(&lines).unwrap(),
+            "Layer Normalization"
+        );
     }
 
     #[test]
