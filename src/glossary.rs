@@ -11,7 +11,7 @@ use crate::bank::BUILTIN_TEXT;
 
 /// The curated part, compiled in.
 pub const CURATED: &str = include_str!("../corpus/glossary.tsv");
-use crate::lexical::Lexicon;
+use crate::lexical::{Lexicon, is_han};
 
 /// A Chinese term takes at most this many of the words just before the parenthesis.
 const MAX_ZH_WORDS: usize = 3;
@@ -159,16 +159,11 @@ impl Glossary {
     /// The query followed by its glossary translations in readable form: what the embedder
     /// sees to reach passages in the other language. `None` when nothing translates.
     pub fn bridge(&self, query: &str, lexicon: &Lexicon) -> Option<String> {
-        let mut extra: Vec<&str> = Vec::new();
-        let terms = lexicon.plain_terms(query);
-        for start in 0..terms.len() {
-            for len in (1..=self.longest_key.min(terms.len() - start)).rev() {
-                if let Some(zh) = self.en_to_zh.get(&terms[start..start + len]) {
-                    extra.extend(zh.iter().map(String::as_str));
-                    break;
-                }
-            }
-        }
+        let mut extra: Vec<&str> = self
+            .chinese_for(&lexicon.plain_terms(query))
+            .into_iter()
+            .flat_map(|zh| zh.iter().map(String::as_str))
+            .collect();
         let mut longest_first: Vec<(&String, &Vec<String>)> = self
             .zh_to_phrases
             .iter()
@@ -191,6 +186,18 @@ impl Glossary {
         (!extra.is_empty()).then(|| format!("{query} ({})", extra.join(", ")))
     }
 
+    /// The Chinese terms for the English phrases in `terms`, scanning left to right and taking
+    /// the longest phrase the glossary knows at each position.
+    fn chinese_for(&self, terms: &[String]) -> Vec<&HashSet<String>> {
+        (0..terms.len())
+            .filter_map(|start| {
+                (1..=self.longest_key.min(terms.len() - start))
+                    .rev()
+                    .find_map(|len| self.en_to_zh.get(&terms[start..start + len]))
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.en_to_zh.len()
     }
@@ -204,14 +211,8 @@ impl Glossary {
     pub fn translations(&self, query: &str, lexicon: &Lexicon) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
-        let terms = lexicon.plain_terms(query);
-        for start in 0..terms.len() {
-            for len in (1..=self.longest_key.min(terms.len() - start)).rev() {
-                if let Some(zh) = self.en_to_zh.get(&terms[start..start + len]) {
-                    out.extend(zh.iter().filter(|w| seen.insert(w.to_string())).cloned());
-                    break;
-                }
-            }
+        for zh in self.chinese_for(&lexicon.plain_terms(query)) {
+            out.extend(zh.iter().filter(|w| seen.insert(w.to_string())).cloned());
         }
         for (zh, en) in &self.zh_to_en {
             if query.contains(zh.as_str()) {
@@ -221,10 +222,6 @@ impl Glossary {
         out.sort();
         out
     }
-}
-
-fn is_han(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 #[cfg(test)]

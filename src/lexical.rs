@@ -192,7 +192,8 @@ pub fn language_of(text: &str) -> &'static str {
     }
 }
 
-fn is_han(c: char) -> bool {
+/// A Han character (CJK ideographs, extension A, compatibility and the supplementary planes).
+pub fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
 }
 
