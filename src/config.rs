@@ -91,6 +91,26 @@ pub struct Config {
     pub language: Language,
     /// The language model that writes answers.
     pub llm: LlmConfig,
+    pub quiz: QuizConfig,
+}
+
+/// Spaced-repetition settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuizConfig {
+    /// The recall probability reviews are scheduled for: higher means more frequent reviews.
+    pub desired_retention: f32,
+    /// New questions added to a session after the due ones.
+    pub new_cards: usize,
+}
+
+impl Default for QuizConfig {
+    fn default() -> Self {
+        QuizConfig {
+            desired_retention: 0.9,
+            new_cards: 10,
+        }
+    }
 }
 
 /// Which language model answers. With no `base_url`, StudyDesk runs its local model.

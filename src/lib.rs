@@ -13,6 +13,7 @@ pub mod glossary;
 pub mod lexical;
 pub mod library;
 pub mod llm;
+pub mod quiz;
 pub mod records;
 pub mod retrieve;
 pub mod store;

@@ -460,6 +460,18 @@ impl Library {
 
     /// Tokens of a text in the embedding model's tokenizer: a close enough measure of prompt
     /// size for budgeting context.
+    /// A document's passages in reading order.
+    pub fn doc_passages(&self, doc_id: &str) -> Result<Vec<Passage>, LibraryError> {
+        let mut passages: Vec<Passage> = self
+            .store
+            .passages(&Scope::doc(doc_id))?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        passages.sort_by_key(|p| p.chunk);
+        Ok(passages)
+    }
+
     pub fn count_tokens(&self, text: &str) -> usize {
         self.chunker.count_tokens(text)
     }

@@ -10,11 +10,14 @@ use studydesk::bank::{Bank, Question};
 use studydesk::config::{Config, Paths};
 use studydesk::library::{ImportOutcome, Library};
 use studydesk::llm::Backend;
+use studydesk::quiz::generate::GenerateOptions;
+use studydesk::quiz::{Quiz, SessionOptions};
 use studydesk::retrieve::SearchOptions;
 use studydesk::store::{Mode, Source};
 use studydesk::tutor::{self, Tutor};
 
 mod progress;
+mod quiz_cli;
 
 #[derive(Parser)]
 #[command(
@@ -92,6 +95,56 @@ enum Command {
         #[command(subcommand)]
         action: Option<ChatsAction>,
     },
+    /// Review questions: due ones first, then new ones; graded against the sources, scheduled with FSRS
+    Quiz {
+        /// Only this topic's bank questions (repeatable), e.g. --topic t01
+        #[arg(long = "topic", value_name = "ID")]
+        topics: Vec<String>,
+        /// Only the questions generated from this document
+        #[arg(long)]
+        doc: Option<String>,
+        /// New questions to add after the due ones [default: quiz.new_cards, 10]
+        #[arg(long = "new", value_name = "N")]
+        new_cards: Option<usize>,
+        /// Only questions that are due
+        #[arg(long)]
+        due: bool,
+        /// Grade yourself against the reference even when a model is available
+        #[arg(long)]
+        self_grade: bool,
+    },
+    /// Progress per topic, retention and the review forecast
+    Stats {
+        #[arg(long)]
+        json: bool,
+        /// Fit the FSRS parameters to your own review log first
+        #[arg(long)]
+        refit: bool,
+    },
+    /// Generate practice questions with answers from an imported paper or note
+    Generate {
+        /// File name or id of an imported document (see `studydesk docs`)
+        doc: String,
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Language of the questions: zh or en [default: the passage's]
+        #[arg(long, value_parser = ["zh", "en"])]
+        lang: Option<String>,
+    },
+    /// List, edit or delete generated questions
+    Questions {
+        #[command(subcommand)]
+        action: Option<QuestionsAction>,
+    },
+    /// Export the questions: `anki` (tab-separated notes) or `markdown`
+    Export {
+        #[arg(value_parser = ["anki", "markdown"])]
+        format: String,
+        file: PathBuf,
+        /// Only this topic's bank questions (repeatable)
+        #[arg(long = "topic", value_name = "ID")]
+        topics: Vec<String>,
+    },
     /// Score retrieval on query files (query TAB expected): Recall@1/5/10 and MRR
     Eval {
         #[arg(required = true, value_name = "QUERIES_TSV")]
@@ -101,6 +154,25 @@ enum Command {
         #[arg(long, default_value = "hybrid")]
         mode: Mode,
     },
+}
+
+#[derive(Subcommand)]
+enum QuestionsAction {
+    /// List generated questions, of one document or all
+    List {
+        #[arg(long)]
+        doc: Option<String>,
+    },
+    /// Change a generated question or its answer
+    Edit {
+        id: String,
+        #[arg(long)]
+        question: Option<String>,
+        #[arg(long)]
+        answer: Option<String>,
+    },
+    /// Delete a generated question with its review history
+    Delete { id: String },
 }
 
 #[derive(Subcommand)]
@@ -239,6 +311,7 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 }),
                 mode,
+                doc_id: None,
             };
             if let Some(file) = queries_file {
                 let text = std::fs::read_to_string(&file)
@@ -358,6 +431,94 @@ fn run(cli: Cli) -> Result<()> {
                     write!(out, "{markdown}")?;
                 }
             }
+        }
+        Command::Quiz {
+            topics,
+            doc,
+            new_cards,
+            due,
+            self_grade,
+        } => {
+            let library = open_library(&paths)?;
+            let quiz = Quiz::open(&library, &config.quiz)?;
+            let doc_id = doc.map(|d| library.find_doc(&d)).transpose()?.map(|d| d.id);
+            let backend = if self_grade {
+                Backend::Off("self-grading was asked for".into())
+            } else {
+                connect_llm(&paths, &config)?
+            };
+            let options = SessionOptions {
+                topics,
+                doc_id,
+                new_cards: new_cards.unwrap_or(config.quiz.new_cards),
+                due_only: due,
+            };
+            let stdin = std::io::stdin();
+            quiz_cli::session(
+                &quiz,
+                backend.client(),
+                &options,
+                &mut stdin.lock(),
+                &mut out,
+            )?;
+        }
+        Command::Stats { json, refit } => {
+            let library = open_library(&paths)?;
+            let mut quiz = Quiz::open(&library, &config.quiz)?;
+            if refit {
+                match quiz.refit(&config.quiz)? {
+                    Some(items) => eprintln!("fitted FSRS parameters on {items} items"),
+                    None => eprintln!(
+                        "not enough reviews yet to fit FSRS parameters (needs {} reviews that follow an earlier one by a day or more); keeping the defaults",
+                        studydesk::quiz::schedule::MIN_TRAINING_ITEMS
+                    ),
+                }
+            }
+            quiz_cli::stats(&mut out, &quiz, json)?;
+        }
+        Command::Generate { doc, count, lang } => {
+            let library = open_library(&paths)?;
+            let backend = connect_llm(&paths, &config)?;
+            let cancel = interrupt_flag();
+            let options = GenerateOptions { count, lang };
+            quiz_cli::generate(&mut out, &library, &backend, &doc, &options, &cancel)?;
+        }
+        Command::Questions { action } => {
+            let library = open_library(&paths)?;
+            let quiz = Quiz::open(&library, &config.quiz)?;
+            match action.unwrap_or(QuestionsAction::List { doc: None }) {
+                QuestionsAction::List { doc } => {
+                    let doc_id = doc.map(|d| library.find_doc(&d)).transpose()?.map(|d| d.id);
+                    quiz_cli::list_generated(&mut out, &quiz, doc_id.as_deref())?;
+                }
+                QuestionsAction::Edit {
+                    id,
+                    question,
+                    answer,
+                } => {
+                    if question.is_none() && answer.is_none() {
+                        anyhow::bail!("give --question and/or --answer");
+                    }
+                    quiz.edit_generated(&id, question.as_deref(), answer.as_deref())?;
+                    writeln!(out, "updated {id}")?;
+                }
+                QuestionsAction::Delete { id } => {
+                    quiz.delete_generated(&id)?;
+                    writeln!(out, "deleted {id}")?;
+                }
+            }
+        }
+        Command::Export {
+            format,
+            file,
+            topics,
+        } => {
+            let library = open_library(&paths)?;
+            for topic in &topics {
+                Bank::builtin().topic(topic)?;
+            }
+            let quiz = Quiz::open(&library, &config.quiz)?;
+            quiz_cli::export(&mut out, &quiz, &format, &file, &topics)?;
         }
         Command::Eval { files, json, mode } => {
             let library = open_library(&paths)?;

@@ -60,6 +60,47 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX messages_conversation ON messages(conversation_id, id);
 ",
+    r"
+    -- Practice questions generated from a document; the source passage is copied so that a
+    -- question outlives the document it came from.
+    CREATE TABLE generated_questions (
+        id         TEXT PRIMARY KEY,    -- 'g-' and 10 hex digits
+        doc_id     TEXT NOT NULL,
+        doc        TEXT NOT NULL,       -- file name
+        page       INTEGER,
+        question   TEXT NOT NULL,
+        answer     TEXT NOT NULL,
+        passage    TEXT NOT NULL,
+        lang       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        edited_at  INTEGER
+    );
+    CREATE INDEX generated_doc ON generated_questions(doc_id);
+    -- The memory state of every item reviewed at least once (bank question or generated).
+    CREATE TABLE cards (
+        id          TEXT PRIMARY KEY,
+        stability   REAL NOT NULL,
+        difficulty  REAL NOT NULL,
+        due         INTEGER NOT NULL,   -- unix seconds
+        last_review INTEGER NOT NULL,
+        reps        INTEGER NOT NULL,
+        lapses      INTEGER NOT NULL
+    );
+    CREATE INDEX cards_due ON cards(due);
+    -- Every review ever answered: the log FSRS parameters are fitted on.
+    CREATE TABLE reviews (
+        id            INTEGER PRIMARY KEY,
+        card_id       TEXT NOT NULL,
+        reviewed_at   INTEGER NOT NULL,
+        rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+        grade         INTEGER CHECK (grade BETWEEN 0 AND 5),
+        elapsed_days  REAL NOT NULL,
+        interval_days REAL NOT NULL,
+        answer        TEXT NOT NULL DEFAULT '',
+        duration_ms   INTEGER
+    );
+    CREATE INDEX reviews_card ON reviews(card_id, reviewed_at);
+",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -138,6 +179,11 @@ impl Records {
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// The connection, for the quiz's own tables.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, RecordsError> {

@@ -34,6 +34,8 @@ pub struct SearchOptions {
     /// Restricts bank items to one topic (documents have no topic and are still searched).
     pub topic_id: Option<String>,
     pub source: Option<Source>,
+    /// Only this document's passages (the bank is then left out).
+    pub doc_id: Option<String>,
     pub mode: Mode,
 }
 
@@ -43,6 +45,7 @@ impl Default for SearchOptions {
             top_k: 10,
             topic_id: None,
             source: None,
+            doc_id: None,
             mode: Mode::Hybrid,
         }
     }
@@ -139,13 +142,18 @@ pub fn search(
     };
     let docs = Scope {
         source: Some(Source::Doc),
+        doc_id: options.doc_id.clone(),
         ..Scope::default()
     };
     let docs_in = |lang: &str| Scope {
         lang: Some(lang.into()),
         ..docs.clone()
     };
-    let (dense_parts, lexical_parts) = match options.source {
+    let source = match options.doc_id {
+        Some(_) => Some(Source::Doc),
+        None => options.source,
+    };
+    let (dense_parts, lexical_parts) = match source {
         Some(Source::Bank) => (vec![bank.clone()], vec![bank]),
         Some(Source::Doc) => (vec![docs_in("zh"), docs_in("en")], vec![docs]),
         None => (

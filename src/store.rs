@@ -151,6 +151,8 @@ pub trait VectorStore: Send + Sync {
     fn delete(&self, scope: &Scope) -> Result<(), StoreError>;
     fn count(&self, scope: &Scope) -> Result<usize, StoreError>;
     fn search(&self, request: &SearchRequest<'_>) -> Result<Vec<Hit>, StoreError>;
+    /// Every passage in a scope, without vectors, in no particular order.
+    fn passages(&self, scope: &Scope) -> Result<Vec<(Uuid, Passage)>, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Builds search indexes after a large import (slow; run it off any UI thread).

@@ -239,7 +239,7 @@ impl<'a> Tutor<'a> {
     }
 
     /// Numbers passages [1]… while they fit the context budget.
-    fn numbered(&self, hits: Vec<SearchHit>) -> Vec<Citation> {
+    pub(crate) fn numbered(&self, hits: Vec<SearchHit>) -> Vec<Citation> {
         let mut used = 0;
         let mut out = Vec::new();
         for hit in hits {
@@ -379,7 +379,7 @@ fn sources_only(citations: Vec<Citation>, query: String) -> Answer {
     }
 }
 
-fn label(hit: &SearchHit) -> String {
+pub(crate) fn label(hit: &SearchHit) -> String {
     match (&hit.question_id, &hit.doc, hit.page) {
         (Some(id), _, _) => format!("bank {id}"),
         (None, Some(doc), Some(page)) => format!("{doc} p.{page}"),
@@ -388,7 +388,7 @@ fn label(hit: &SearchHit) -> String {
     }
 }
 
-fn excerpt(text: &str, chars: usize) -> String {
+pub(crate) fn excerpt(text: &str, chars: usize) -> String {
     text.chars().take(chars).collect()
 }
 
@@ -403,7 +403,7 @@ fn system_prompt(question: &str) -> String {
     )
 }
 
-fn context_block(citations: &[Citation]) -> String {
+pub(crate) fn context_block(citations: &[Citation]) -> String {
     let mut out = String::from("Passages:\n");
     for c in citations {
         out.push_str(&format!(
@@ -418,7 +418,7 @@ fn context_block(citations: &[Citation]) -> String {
 
 /// Keeps citations that point at a passage in the context, removes the rest from the text,
 /// and orders the sources by first citation.
-fn check_citations(text: String, citations: Vec<Citation>, query: String) -> Answer {
+pub(crate) fn check_citations(text: String, citations: Vec<Citation>, query: String) -> Answer {
     let mut cleaned = String::with_capacity(text.len());
     let mut cited: Vec<usize> = Vec::new();
     let mut dropped: Vec<usize> = Vec::new();

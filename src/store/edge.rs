@@ -10,6 +10,7 @@ use super::{
     DENSE, Hit, Mode, Passage, Point, SPARSE, Scope, SearchRequest, StoreError, VectorStore,
 };
 use crate::embed::DIMENSION;
+use uuid::Uuid;
 
 /// RRF's rank constant, as in Qdrant and the original paper.
 const RRF_K: usize = 60;
@@ -237,6 +238,40 @@ impl VectorStore for EdgeStore {
             builder = builder.filter(filter);
         }
         self.run_query(builder.with_payload(with_payload).build())
+    }
+
+    fn passages(&self, scope: &Scope) -> Result<Vec<(Uuid, Passage)>, StoreError> {
+        let mut out = Vec::new();
+        let mut offset = None;
+        loop {
+            let (records, next) = self
+                .shard
+                .scroll(ScrollRequest {
+                    offset,
+                    limit: Some(256),
+                    filter: filter(scope),
+                    with_payload: Some(WithPayloadInterface::Bool(true)),
+                    with_vector: WithVector::Bool(false),
+                    order_by: None,
+                })
+                .map_err(op_err("scroll"))?;
+            for record in records {
+                let PointId::Uuid(id) = record.id else {
+                    continue;
+                };
+                let payload = record
+                    .payload
+                    .ok_or_else(|| StoreError::Payload(format!("point {id} has no payload")))?;
+                let passage = serde_json::from_value(serde_json::Value::Object(payload.0))
+                    .map_err(|e| StoreError::Payload(format!("point {id}: {e}")))?;
+                out.push((id, passage));
+            }
+            match next {
+                Some(next) => offset = Some(next),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -1,0 +1,382 @@
+//! The quiz on the real bank, a real paper, the real index and the real local model:
+//! FSRS scheduling and its persistence, grading, generation with its checks, export.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
+
+use studydesk::config::QuizConfig;
+use studydesk::library::{Library, Quiet};
+use studydesk::llm::ChatClient;
+use studydesk::llm::local::LocalServer;
+use studydesk::quiz::export::{AnkiNote, anki_tsv, parse_anki_tsv};
+use studydesk::quiz::generate::{self, GenerateOptions, QUESTION_TOP_K};
+use studydesk::quiz::grade;
+use studydesk::quiz::{CardKind, DAY, Quiz, Rating, ReviewInput, SessionOptions};
+use studydesk::retrieve::SearchOptions;
+
+const T0: i64 = 1_790_000_000;
+const PAPER: &str = "layer-normalization-1607.06450.pdf";
+
+struct Fixture {
+    library: Library,
+    client: ChatClient,
+    _server: LocalServer,
+}
+
+/// One library with the bank and the layer-normalization paper, and the local model.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let paths = common::fresh_paths("quiz");
+        let library = Library::open(&paths).unwrap();
+        library.ensure_bank_indexed(&Quiet).unwrap();
+        library.import_file(&common::paper(PAPER), &Quiet).unwrap();
+        let (binary, model) = LocalServer::provisioned(&paths.cache_dir)
+            .expect("the local model is provisioned by `bash scripts/setup.sh --with-llm`");
+        let server =
+            LocalServer::start(&binary, &model, &paths.data_dir.join("llama-server.log")).unwrap();
+        Fixture {
+            library,
+            client: ChatClient::new(server.provider()),
+            _server: server,
+        }
+    })
+}
+
+fn review(quiz: &Quiz<'_>, id: &str, rating: Rating, at: i64) -> studydesk::quiz::CardState {
+    quiz.review(
+        id,
+        &ReviewInput {
+            rating,
+            grade: None,
+            answer: "my answer".into(),
+            duration_ms: Some(5000),
+        },
+        at,
+    )
+    .unwrap()
+}
+
+#[test]
+fn reviews_persist_across_restarts_and_due_cards_come_first() {
+    let paths = common::fresh_paths("quiz-schedule");
+    let config = QuizConfig::default();
+    {
+        let library = Library::open(&paths).unwrap();
+        let quiz = Quiz::open(&library, &config).unwrap();
+        let first = quiz
+            .session(
+                &SessionOptions {
+                    topics: vec!["t01".into()],
+                    new_cards: 3,
+                    ..SessionOptions::default()
+                },
+                T0,
+            )
+            .unwrap();
+        let ids: Vec<&str> = first.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["t01-q001", "t01-q002", "t01-q003"],
+            "new cards in bank order"
+        );
+        let good = review(&quiz, "t01-q001", Rating::Good, T0);
+        let again = review(&quiz, "t01-q002", Rating::Again, T0);
+        assert!(good.due >= T0 + DAY, "Good schedules a day or more ahead");
+        assert_eq!(again.due, T0 + 600, "Again comes back in ten minutes");
+    }
+    // A new process: the same states, from the database.
+    let library = Library::open(&paths).unwrap();
+    let quiz = Quiz::open(&library, &config).unwrap();
+    let later = T0 + 30 * DAY;
+    let session = quiz
+        .session(
+            &SessionOptions {
+                topics: vec!["t01".into()],
+                new_cards: 2,
+                ..SessionOptions::default()
+            },
+            later,
+        )
+        .unwrap();
+    let ids: Vec<&str> = session.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["t01-q002", "t01-q001", "t01-q003", "t01-q004"],
+        "due cards first, most overdue first, then new ones"
+    );
+    let due_only = quiz
+        .session(
+            &SessionOptions {
+                topics: vec!["t01".into()],
+                due_only: true,
+                new_cards: 5,
+                ..SessionOptions::default()
+            },
+            T0 + 60,
+        )
+        .unwrap();
+    assert!(due_only.is_empty(), "nothing is due a minute later");
+
+    // Intervals grow with Good and restart with Again.
+    let mut at = later;
+    let mut intervals = Vec::new();
+    for _ in 0..3 {
+        let state = review(&quiz, "t01-q001", Rating::Good, at);
+        intervals.push(state.due - at);
+        at = state.due;
+    }
+    assert!(intervals.windows(2).all(|w| w[1] > w[0]), "{intervals:?}");
+    let lapsed = review(&quiz, "t01-q001", Rating::Again, at);
+    assert_eq!(lapsed.due - at, 600);
+    assert_eq!(lapsed.lapses, 1);
+
+    let stats = quiz.stats(at).unwrap();
+    let t01 = stats.topics.iter().find(|t| t.topic_id == "t01").unwrap();
+    assert_eq!((t01.questions, t01.seen), (20, 2));
+    assert_eq!(stats.reviews, 6);
+    assert_eq!(stats.total.questions, 949);
+    assert_eq!(stats.forecast.len(), 7);
+    assert!(t01.retention.is_some_and(|r| r > 0.0 && r <= 1.0));
+}
+
+#[test]
+fn without_a_model_the_learner_grades_against_the_item_and_the_paper() {
+    let f = fixture();
+    let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
+    let card = quiz.card("t01-q001").unwrap();
+    let grading = grade::grade(&f.library, None, &card, "它对每个样本的特征做归一化").unwrap();
+    assert_eq!(grading.score, None);
+    assert_eq!(grading.suggested, None);
+    assert_eq!(grading.sources[0].n, 1);
+    assert_eq!(
+        grading.sources[0].hit.question_id.as_deref(),
+        Some("t01-q001")
+    );
+    assert!(
+        grading.sources[1..]
+            .iter()
+            .any(|s| s.hit.doc.as_deref() == Some(PAPER) && s.hit.page.is_some()),
+        "the paper's pages are among the sources: {:?}",
+        grading.sources.iter().map(|s| &s.label).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_model_grades_with_a_structured_grade_and_checked_citations() {
+    let f = fixture();
+    let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
+    let card = quiz.card("t01-q001").unwrap();
+    let answer = "LayerNorm 对单个样本在特征维度上求均值 μ 和方差 σ²，计算 y = γ (x - μ) / sqrt(σ² + ε) + β，不依赖 batch 大小。";
+    let grading = grade::grade(&f.library, Some(&f.client), &card, answer).unwrap();
+    let score = grading.score.expect("a model grade");
+    assert!(score <= 5);
+    assert_eq!(grading.suggested, Some(Rating::suggested_by(score)));
+    assert!(!grading.model_answer.trim().is_empty());
+    let mut rest = grading.model_answer.as_str();
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse::<usize>()
+            && after[digits.len()..].starts_with(']')
+        {
+            assert!(
+                grading.sources.iter().any(|s| s.n == n),
+                "[{n}] points at no source: {}",
+                grading.model_answer
+            );
+        }
+        rest = after;
+    }
+    // A blank answer is a zero and an Again, whatever the model says.
+    let blank = grade::grade(&f.library, Some(&f.client), &card, "  ").unwrap();
+    assert_eq!(blank.score, Some(0));
+    assert_eq!(blank.suggested, Some(Rating::Again));
+}
+
+#[test]
+fn generation_keeps_only_questions_its_source_answers() {
+    let f = fixture();
+    let doc = f.library.find_doc(PAPER).unwrap();
+    let report = generate::generate(
+        &f.library,
+        &f.client,
+        &doc,
+        &GenerateOptions {
+            count: 3,
+            lang: Some("en".into()),
+        },
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let drafted = report.kept.len() + report.dropped.len();
+    eprintln!(
+        "generate {PAPER}: kept {} of {drafted}; dropped: {:?}",
+        report.kept.len(),
+        report.dropped.iter().map(|d| &d.reason).collect::<Vec<_>>()
+    );
+    assert!(drafted >= 3, "drafted {drafted}");
+    assert!(
+        !report.kept.is_empty(),
+        "no draft held up: {:?}",
+        report.dropped
+    );
+    assert!(report.dropped.iter().all(|d| !d.reason.is_empty()));
+    let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
+    let stored = quiz.generated(Some(&doc.id)).unwrap();
+    assert_eq!(
+        stored.len(),
+        report.kept.len(),
+        "every kept question is stored"
+    );
+    for q in &report.kept {
+        // Checked again here, independently: the question brings its source back.
+        let hits = f
+            .library
+            .search(
+                &q.question,
+                &SearchOptions {
+                    top_k: QUESTION_TOP_K,
+                    ..SearchOptions::default()
+                },
+            )
+            .unwrap();
+        assert!(
+            hits.iter()
+                .any(|h| h.doc_id.as_deref() == Some(doc.id.as_str()) && h.page == q.page),
+            "{:?} does not retrieve its source page {:?}",
+            q.question,
+            q.page
+        );
+        assert!(
+            doc.pages
+                .is_some_and(|n| q.page.is_some_and(|p| p >= 1 && p <= n))
+        );
+        assert_eq!(q.lang, "en");
+    }
+    // Generated questions join the pool, and can be edited and deleted.
+    if let Some(first) = report.kept.first() {
+        let session = quiz
+            .session(
+                &SessionOptions {
+                    doc_id: Some(doc.id.clone()),
+                    new_cards: 10,
+                    ..SessionOptions::default()
+                },
+                T0,
+            )
+            .unwrap();
+        assert!(session.iter().all(|c| c.kind == CardKind::Generated));
+        assert!(session.iter().any(|c| c.id == first.id));
+        quiz.edit_generated(
+            &first.id,
+            Some("What does layer normalization normalise over?"),
+            None,
+        )
+        .unwrap();
+        let edited = quiz.card(&first.id).unwrap();
+        assert_eq!(
+            edited.question,
+            "What does layer normalization normalise over?"
+        );
+        assert!(edited.source.as_ref().unwrap().edited);
+        quiz.delete_generated(&first.id).unwrap();
+        assert!(quiz.card(&first.id).is_err());
+    }
+}
+
+#[test]
+fn anki_export_round_trips_every_card() {
+    let f = fixture();
+    let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
+    let cards: Vec<_> = quiz
+        .all_cards()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.kind == CardKind::Bank)
+        .collect();
+    assert_eq!(cards.len(), 949);
+    let notes: Vec<AnkiNote> = cards.iter().map(AnkiNote::from_card).collect();
+    let text = anki_tsv(&notes);
+    let back = parse_anki_tsv(&text);
+    assert_eq!(back, notes);
+    let with_points = back.iter().find(|n| n.back.contains('•')).unwrap();
+    assert!(
+        with_points
+            .tags
+            .iter()
+            .any(|t| t.starts_with("studydesk::t"))
+    );
+    assert!(back.iter().all(|n| n.source.starts_with("bank t")));
+}
+
+#[test]
+fn parameters_are_fitted_to_a_learners_own_log() {
+    let paths = common::fresh_paths("quiz-fit");
+    let library = Library::open(&paths).unwrap();
+    let config = QuizConfig::default();
+    let mut quiz = Quiz::open(&library, &config).unwrap();
+    assert_eq!(
+        quiz.refit(&config).unwrap(),
+        None,
+        "an empty log fits nothing"
+    );
+    // A simulated learner who forgets faster than FSRS's defaults assume: recall follows a
+    // forgetting curve with a third of the scheduled stability (deterministic pseudo-random).
+    let mut seed: u64 = 7;
+    let mut random = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let bank = studydesk::bank::Bank::builtin();
+    let cards: Vec<String> = bank.topics[3..6]
+        .iter()
+        .flat_map(|t| t.questions.iter().map(|q| q.id.clone()))
+        .take(40)
+        .collect();
+    assert_eq!(cards.len(), 40);
+    assert!(matches!(
+        quiz.review(
+            "t99-q001",
+            &ReviewInput {
+                rating: Rating::Good,
+                grade: None,
+                answer: String::new(),
+                duration_ms: None
+            },
+            T0
+        ),
+        Err(studydesk::quiz::QuizError::UnknownCard(_))
+    ));
+    for card in &cards {
+        let mut at = T0;
+        let mut state = review(&quiz, card, Rating::Good, at);
+        for _ in 0..6 {
+            let wait = state.due - at;
+            at = state.due;
+            let recall = (-(wait as f64 / DAY as f64) / (state.stability as f64 / 3.0)).exp();
+            let rating = if random() < recall {
+                Rating::Good
+            } else {
+                Rating::Again
+            };
+            state = review(&quiz, card, rating, at);
+        }
+    }
+    let items = quiz.refit(&config).unwrap().expect("enough reviews to fit");
+    assert!(items >= 64, "{items}");
+    let stats = quiz.stats(T0).unwrap();
+    assert_eq!(stats.parameters, format!("fitted on {items} items"));
+    // Reopened, the fitted parameters are in force.
+    drop(quiz);
+    let quiz = Quiz::open(&library, &config).unwrap();
+    assert_eq!(
+        quiz.stats(T0).unwrap().parameters,
+        format!("fitted on {items} items")
+    );
+}
