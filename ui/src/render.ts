@@ -159,7 +159,8 @@ function purifier(): typeof DOMPurify {
         // Collapse whitespace and control characters that browsers ignore in a scheme.
         // eslint-disable-next-line no-control-regex
         const compact = value.replace(/[\u0000-\u0020\u007f-\u009f]+/g, '');
-        if (/^(?:javascript|vbscript|data|file|blob):/i.test(compact) || !SAFE_URL.test(compact)) {
+        const inlineImage = el.tagName === 'IMG' && attr === 'src' && /^data:image\//i.test(compact);
+        if (!inlineImage && (/^(?:javascript|vbscript|data|file|blob):/i.test(compact) || !SAFE_URL.test(compact))) {
           el.removeAttribute(attr);
         }
       }
@@ -167,9 +168,11 @@ function purifier(): typeof DOMPurify {
         el.setAttribute('target', '_blank');
         el.setAttribute('rel', 'noopener noreferrer');
       }
-      if (el.tagName === 'IMG' && /^https?:/i.test(el.getAttribute('src') ?? '')) {
-        // No remote content: an image from the net is not loaded (CSS hides it).
-        el.removeAttribute('src');
+      if (el.tagName === 'IMG') {
+        // Model output and passages have no images of their own to show, and nothing remote
+        // may load: only inline raster data survives (CSS hides the rest).
+        const src = el.getAttribute('src') ?? '';
+        if (!/^data:image\/(?:png|jpeg|gif|webp);base64,[a-z0-9+/=\s]+$/i.test(src)) el.removeAttribute('src');
       }
     });
   }

@@ -38,7 +38,8 @@ export interface AnswerResult {
   conversation_id: number;
 }
 
-export type LlmMode = 'local' | 'remote' | 'off';
+/** The core also reports 'not started' before the first question connects the model. */
+export type LlmMode = 'local' | 'remote' | 'off' | 'not started';
 
 export interface Status {
   bank_indexed: boolean;
@@ -50,7 +51,9 @@ export interface Status {
 }
 
 export interface TopicSummary {
+  /** PROTOCOL.md says `id`; the core currently sends TopicProgress's `topic_id` (both read). */
   id: string;
+  topic_id?: string;
   title: string;
   questions: number;
   seen: number;
@@ -126,6 +129,10 @@ export interface DocRecord {
 }
 
 export interface PageImage {
+  page?: number;
+  /** The document's page count. */
+  pages?: number;
+  doc?: string;
   png_base64: string;
   width: number;
   height: number;
@@ -273,10 +280,20 @@ export interface ProgressEvent {
   chunks?: number;
 }
 
+export type GenerateDetail =
+  | { event: 'started'; candidates: number }
+  | { event: 'kept'; question: GeneratedQuestion }
+  | { event: 'dropped'; dropped: Dropped };
+
+/** PROTOCOL.md flattens the detail into the event; the core currently nests it as
+ * `{kind: 'generate', event: {event: 'kept', …}}`. `generateDetail()` reads both. */
 export type GenerateEvent =
-  | { kind: 'generate'; event: 'started'; candidates: number }
-  | { kind: 'generate'; event: 'kept'; question: GeneratedQuestion }
-  | { kind: 'generate'; event: 'dropped'; dropped: Dropped };
+  | ({ kind: 'generate' } & GenerateDetail)
+  | { kind: 'generate'; event: GenerateDetail };
+
+export function generateDetail(e: GenerateEvent): GenerateDetail {
+  return typeof e.event === 'object' ? e.event : (e as GenerateDetail);
+}
 
 export interface DoneEvent {
   kind: 'done';

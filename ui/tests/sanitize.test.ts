@@ -54,8 +54,20 @@ describe('renderMarkdown sanitises', () => {
     assertSafe(renderMarkdown('<iframe src="javascript:alert(1)"></iframe><object data="x"></object>'));
   });
 
-  it('does not load remote images', () => {
-    const root = dom(renderMarkdown('![logo](https://example.com/a.png)'));
+  it('does not load remote or relative images', () => {
+    const root = dom(renderMarkdown('![logo](https://example.com/a.png) <img src=x> <img src="//evil.example/a.png">'));
+    for (const img of Array.from(root.querySelectorAll('img'))) {
+      expect(img.getAttribute('src')).toBeNull();
+    }
+  });
+
+  it('keeps inline raster images', () => {
+    const root = dom(renderMarkdown('![dot](data:image/png;base64,iVBORw0KGgo=)'));
+    expect(root.querySelector('img')?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=');
+  });
+
+  it('drops svg data images', () => {
+    const root = dom(renderMarkdown('<img src="data:image/svg+xml;base64,PHN2Zz4=">'));
     expect(root.querySelector('img')?.getAttribute('src') ?? null).toBeNull();
   });
 });

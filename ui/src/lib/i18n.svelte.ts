@@ -16,6 +16,7 @@ const en = {
   'llm.local': 'Local model',
   'llm.remote': 'Remote model',
   'llm.off': 'Generation off',
+  'llm.idle': 'Model starts on first question',
 
   'common.loading': 'Loading…',
   'common.retry': 'Retry',
@@ -202,6 +203,7 @@ const en = {
   'settings.apiKeyPlaceholder': 'Paste a key to store it; it is never shown again',
   'settings.apiKeyStored': 'A key is stored in the OS keyring.',
   'settings.apiKeyNone': 'No key stored.',
+  'settings.apiKeyEnv': 'Or: environment variable that holds the key',
   'settings.generation': 'Generate answers',
   'settings.generationHint': 'When off, answers are the best passages alone.',
   'settings.timeout': 'Timeout (seconds)',
@@ -240,6 +242,7 @@ const zh: Record<Key, string> = {
   'llm.local': '本地模型',
   'llm.remote': '远程模型',
   'llm.off': '生成已关闭',
+  'llm.idle': '首次提问时启动模型',
 
   'common.loading': '加载中…',
   'common.retry': '重试',
@@ -425,6 +428,7 @@ const zh: Record<Key, string> = {
   'settings.apiKeyPlaceholder': '粘贴密钥以保存；之后不会再显示',
   'settings.apiKeyStored': '密钥已保存在系统钥匙串中。',
   'settings.apiKeyNone': '尚未保存密钥。',
+  'settings.apiKeyEnv': '或：保存密钥的环境变量名',
   'settings.generation': '生成回答',
   'settings.generationHint': '关闭后，回答只给出最相关的段落。',
   'settings.timeout': '超时（秒）',
@@ -469,6 +473,13 @@ export function interval(days: number): string {
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+export function llmLabel(mode: string): string {
+  if (mode === 'local') return t('llm.local');
+  if (mode === 'remote') return t('llm.remote');
+  if (mode === 'off') return t('llm.off');
+  return t('llm.idle');
 }
 
 export function percent(x: number | null | undefined): string {

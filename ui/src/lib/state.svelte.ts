@@ -44,7 +44,11 @@ export async function loadStatus(): Promise<void> {
 
 export async function loadTopics(): Promise<void> {
   try {
-    app.topics = await call('topics', {});
+    const topics = await call('topics', {});
+    // Bank topics only (the core also counts generated questions as a pseudo-topic).
+    app.topics = topics
+      .map((x) => ({ ...x, id: x.id ?? x.topic_id ?? '' }))
+      .filter((x) => /^t\d+$/.test(x.id));
     app.topicsError = null;
     app.topicsLoaded = true;
   } catch (e) {
