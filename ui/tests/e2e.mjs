@@ -148,7 +148,10 @@ await step(
       const indexing = await page.locator(tid('bank-indexing')).count();
       if (indexing && !sawIndexing) {
         sawIndexing = true;
-        await page.waitForTimeout(1500);
+        // Once the bar has moved, for the record.
+        await page
+          .waitForFunction(() => Number(document.querySelector('[data-testid="bank-index-progress"]')?.getAttribute('data-value') || 0) > 0, null, { timeout: 60_000 })
+          .catch(() => undefined);
         await shot('bank-indexing');
       }
       const rows = await page.locator(tid('topic-row')).count();

@@ -2,7 +2,7 @@
 
 import { call, errorMessage } from '../api';
 import type { Answer, AnswerResult, Citation, ConversationSummary } from '../types';
-import { app } from './state.svelte';
+import { app, loadStatus } from './state.svelte';
 
 export interface ChatMessage {
   id: number;
@@ -14,6 +14,8 @@ export interface ChatMessage {
   /** The passages the answer cites (or, without generation, the best passages). */
   sources: Citation[];
   generated: boolean;
+  /** The answer cited nothing: `sources` are the passages it was written from. */
+  uncited: boolean;
   dropped: number[];
   error: string | null;
 }
@@ -44,6 +46,7 @@ function message(role: 'user' | 'assistant', text: string): ChatMessage {
     context: [],
     sources: [],
     generated: true,
+    uncited: false,
     dropped: [],
     error: null,
   };
@@ -54,13 +57,8 @@ function finish(target: ChatMessage, answer: Answer): void {
   target.generated = answer.generated;
   target.text = answer.generated ? answer.text : '';
   target.context = answer.context;
-  target.sources = answer.generated
-    ? answer.citations.length
-      ? answer.citations
-      : []
-    : answer.citations.length
-      ? answer.citations
-      : answer.context;
+  target.sources = answer.citations.length ? answer.citations : answer.context;
+  target.uncited = answer.generated && answer.citations.length === 0;
   target.dropped = answer.dropped_citations;
 }
 
@@ -83,9 +81,11 @@ async function stream(
     finish(target, result.answer);
     chat.conversationId = result.conversation_id;
     void loadConversations();
+    void loadStatus();
   } catch (e) {
     target.streaming = false;
     target.error = errorMessage(e);
+    void loadStatus();
   } finally {
     chat.busy = false;
     controller = null;
