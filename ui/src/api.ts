@@ -2,7 +2,7 @@
 // Browser: POST /api/call/<command>, answer streamed as server-sent events.
 // Tauri: invoke('call', {command, args, events: Channel}).
 
-import type { Command, Commands, CoreEvent } from './types';
+import type { Command, Commands, Event, StreamEvent } from './types';
 
 export type ApiErrorKind = 'unauthorized' | 'unreachable' | 'core' | 'protocol' | 'aborted';
 
@@ -20,7 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-export type EventHandler = (event: CoreEvent) => void;
+export type EventHandler = (event: Event) => void;
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -82,7 +82,7 @@ export async function call<C extends Command>(
 
 async function callTauri(command: string, args: unknown, onEvent?: EventHandler): Promise<unknown> {
   const { invoke, Channel } = await import('@tauri-apps/api/core');
-  const events = new Channel<CoreEvent>();
+  const events = new Channel<StreamEvent>();
   events.onmessage = (event) => {
     if (event && event.kind !== 'done' && event.kind !== 'error') onEvent?.(event);
   };
@@ -191,9 +191,9 @@ export async function readEvents(
           .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
           .join('\n');
         if (!data) continue;
-        let event: CoreEvent;
+        let event: StreamEvent;
         try {
-          event = JSON.parse(data) as CoreEvent;
+          event = JSON.parse(data) as StreamEvent;
         } catch {
           throw new ApiError('protocol', command, `${command}: unreadable event ${data.slice(0, 200)}`);
         }

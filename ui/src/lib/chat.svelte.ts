@@ -1,7 +1,7 @@
 // The chat panel's state: the open conversation, streamed answers, the conversation list.
 
 import { call, errorMessage } from '../api';
-import type { Answer, AnswerResult, Citation, ConversationSummary } from '../types';
+import type { Answer, AskResult, Citation, ConversationSummary } from '../types';
 import { app, loadStatus } from './state.svelte';
 
 export interface ChatMessage {
@@ -64,7 +64,7 @@ function finish(target: ChatMessage, answer: Answer): void {
 
 async function stream(
   userText: string,
-  run: (onToken: (text: string) => void, signal: AbortSignal) => Promise<AnswerResult>,
+  run: (onToken: (text: string) => void, signal: AbortSignal) => Promise<AskResult>,
 ): Promise<void> {
   if (chat.busy) return;
   app.chatOpen = true;

@@ -1,7 +1,7 @@
 // App-wide state: the current screen, what is open, the connection, first-run indexing.
 
 import { ApiError, call, errorMessage, onConnectionChange } from '../api';
-import type { DocRecord, SearchHit, Status, TopicSummary } from '../types';
+import type { DocRecord, SearchHit, Status, TopicProgress } from '../types';
 
 export type View = 'topics' | 'library' | 'quiz' | 'stats' | 'settings';
 
@@ -20,7 +20,7 @@ export const app = $state({
   statusError: null as string | null,
   connection: null as ApiError | null,
   indexing: { active: false, done: 0, total: 0, error: null as string | null },
-  topics: [] as TopicSummary[],
+  topics: [] as TopicProgress[],
   topicsLoaded: false,
   topicsError: null as string | null,
   selectedTopic: null as string | null,
@@ -46,9 +46,7 @@ export async function loadTopics(): Promise<void> {
   try {
     const topics = await call('topics', {});
     // Bank topics only (the core also counts generated questions as a pseudo-topic).
-    app.topics = topics
-      .map((x) => ({ ...x, id: x.id ?? x.topic_id ?? '' }))
-      .filter((x) => /^t\d+$/.test(x.id));
+    app.topics = topics.filter((x) => x.topic_id !== 'generated');
     app.topicsError = null;
     app.topicsLoaded = true;
   } catch (e) {
