@@ -62,6 +62,15 @@ function finish(target: ChatMessage, answer: Answer): void {
   target.dropped = answer.dropped_citations;
 }
 
+/** Whether the text has an [n] for one of the citations. */
+function citesAny(text: string, citations: Citation[]): boolean {
+  const numbers = new Set(citations.map((c) => c.n));
+  for (const match of text.matchAll(/\[(\d{1,3})\](?!\()/g)) {
+    if (numbers.has(Number(match[1]))) return true;
+  }
+  return false;
+}
+
 async function stream(
   userText: string,
   run: (onToken: (text: string) => void, signal: AbortSignal) => Promise<AskResult>,
@@ -167,14 +176,16 @@ export async function openConversation(id: number): Promise<void> {
     chat.topicId = detail.summary.topic_id ?? null;
     chat.title = detail.summary.title;
     chat.messages = detail.messages.map((m) => {
-      const citations = Array.isArray(m.citations) ? m.citations : [];
       const role = m.role === 'user' ? 'user' : 'assistant';
       const generatedOff = role === 'assistant' && /^\(generation off/.test(m.content);
       return {
         ...message(role, generatedOff ? '' : m.content),
-        context: citations,
-        sources: citations,
+        context: m.citations,
+        sources: m.citations,
         generated: !generatedOff,
+        // The core keeps the cited passages, or, for an answer that cites none, the passages
+        // it was written from.
+        uncited: role === 'assistant' && !generatedOff && m.citations.length > 0 && !citesAny(m.content, m.citations),
       };
     });
     chat.showList = false;
