@@ -204,6 +204,7 @@ await step(`import ${paperName} in the Library`, async () => {
 
 // 4. Ask in the chat and wait for the streamed answer.
 let answered = false;
+let liveSources = null;
 await step('ask in the chat and get a cited answer', async () => {
   await nav('topics');
   if (!(await page.locator(tid('chat-input')).count())) await page.click(tid('open-chat'));
@@ -231,6 +232,11 @@ await step('ask in the chat and get a cited answer', async () => {
   const sources = await last.locator(tid('source-item')).count();
   if (chips + sources === 0) throw new Error('the answer has no citation chip and no source');
   answered = true;
+  const box = last.locator(tid('answer-sources'));
+  if (await box.count()) {
+    liveSources = { count: sources, uncited: (await box.getAttribute('data-uncited')) === 'true' };
+    console.log(`\n    ${chips} chips, ${sources} sources${liveSources.uncited ? ' (uncited: written from these passages)' : ''}`);
+  }
   await shot('chat-answer');
 });
 
@@ -264,6 +270,22 @@ await step('open a document citation in the page viewer', async () => {
   await page.waitForSelector(tid('page-viewer'), { state: 'detached', timeout: 5_000 });
 });
 
+// 5b. The conversation reopened from the history shows the same passages, the same way.
+await step('reopen the conversation from the history', async () => {
+  if (!answered) throw new Error('no conversation to reopen');
+  await page.click(tid('chat-new'));
+  await page.click(tid('chat-history'));
+  await page.locator(tid('conversation-row')).first().click();
+  const last = page.locator(tid('chat-answer')).last();
+  await last.waitFor({ timeout: 30_000 });
+  const sources = await last.locator(tid('source-item')).count();
+  const box = last.locator(tid('answer-sources'));
+  const uncited = (await box.count()) ? (await box.getAttribute('data-uncited')) === 'true' : null;
+  await shot('chat-reopened');
+  if (liveSources && sources !== liveSources.count) throw new Error(`reopened: ${sources} sources, live answer had ${liveSources.count}`);
+  if (liveSources && uncited !== liveSources.uncited) throw new Error(`reopened: uncited=${uncited}, live answer uncited=${liveSources.uncited}`);
+});
+
 // 6. A short quiz on t01 with one new card.
 await step('quiz on t01 with 1 new card: answer, grade, rate Good', async () => {
   await nav('quiz');
@@ -294,6 +316,33 @@ await step('quiz on t01 with 1 new card: answer, grade, rate Good', async () => 
   }
   await page.waitForSelector(tid('quiz-summary'), { timeout: 30_000 });
   await shot('quiz-summary');
+});
+
+// 6b. Practice questions from the paper: the generate events drive the panel.
+await step(`generate practice questions from ${paperName}`, async () => {
+  await nav('library');
+  const row = page.locator(`${tid('doc-row')}[data-file="${paperName}"]`).first();
+  await row.locator(tid('generate-button')).click();
+  const panel = page.locator(tid('generate-panel')).first();
+  await panel.waitFor({ timeout: 10_000 });
+  await page
+    .waitForFunction(() => document.querySelector('[data-testid="generate-panel"]')?.getAttribute('data-candidates'), null, { timeout: 5 * MIN })
+    .then(() => shot('generate-running'))
+    .catch(() => undefined);
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="generate-panel"]')?.getAttribute('data-state') !== 'running',
+    null,
+    { timeout: 20 * MIN, polling: 1000 },
+  );
+  await shot('generate-done');
+  const state = await panel.getAttribute('data-state');
+  if (state === 'error') throw new Error(`generation failed: ${await panel.locator('.error-box').innerText()}`);
+  const candidates = await panel.getAttribute('data-candidates');
+  const kept = await panel.locator(tid('generated-kept')).count();
+  const dropped = await panel.locator(tid('generated-dropped')).count();
+  console.log(`\n    ${candidates || '?'} candidates, ${kept} kept, ${dropped} dropped`);
+  if (!candidates) throw new Error('no "started" generate event reached the panel');
+  if (kept + dropped === 0) throw new Error('nothing kept or dropped');
 });
 
 // 7. Stats and Settings.
