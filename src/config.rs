@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Overrides the data folder (the `--data-dir` flag wins over it).
 pub const DATA_DIR_ENV: &str = "STUDYDESK_DATA_DIR";
@@ -84,6 +85,8 @@ impl Paths {
 
 /// The user's settings. Every field has a default, so a missing file means "all defaults";
 /// unknown keys are refused so that a typo is reported instead of silently ignored.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -95,11 +98,13 @@ pub struct Config {
 }
 
 /// Spaced-repetition settings.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuizConfig {
     /// The recall probability reviews are scheduled for: higher means more frequent reviews.
-    pub desired_retention: f32,
+    pub desired_retention: f64,
     /// New questions added to a session after the due ones.
     pub new_cards: usize,
 }
@@ -114,6 +119,8 @@ impl Default for QuizConfig {
 }
 
 /// Which language model answers. With no `base_url`, StudyDesk runs its local model.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
@@ -142,6 +149,8 @@ impl Default for LlmConfig {
     }
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {

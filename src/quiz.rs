@@ -14,6 +14,7 @@ use crate::config::QuizConfig;
 use crate::library::{Library, LibraryError};
 use crate::llm::LlmError;
 use crate::records::RecordsError;
+use ts_rs::TS;
 
 pub mod cards;
 pub mod export;
@@ -24,6 +25,8 @@ pub mod schedule;
 pub use cards::{GeneratedQuestion, ReviewInput};
 pub use schedule::{CardState, DAY, Rating, Scheduler};
 
+/// The pseudo-topic of generated questions (in stats and session topic lists).
+pub const GENERATED: &str = "generated";
 /// Where fitted FSRS parameters are kept (records `meta`).
 const PARAMETERS_KEY: &str = "fsrs_parameters";
 
@@ -56,6 +59,8 @@ pub enum QuizError {
     },
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CardKind {
@@ -64,6 +69,8 @@ pub enum CardKind {
 }
 
 /// A question as the quiz shows it, with what it is checked against.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Card {
     pub id: String,
@@ -122,8 +129,9 @@ impl Card {
     }
 }
 
-/// Which cards a session draws from. Topics select bank questions, a document selects the
-/// questions generated from it; neither means everything.
+/// Which cards a session draws from. Topics select bank questions (and "generated" the
+/// generated ones), a document selects the questions generated from it; neither means
+/// everything.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
     pub topics: Vec<String>,
@@ -135,6 +143,8 @@ pub struct SessionOptions {
 }
 
 /// Per-topic progress.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct TopicProgress {
     /// A bank topic id, or "generated".
@@ -147,6 +157,8 @@ pub struct TopicProgress {
     pub retention: Option<f32>,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct DayCount {
     /// "YYYY-MM-DD" (UTC).
@@ -156,6 +168,8 @@ pub struct DayCount {
     pub recalled: u32,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
     pub topics: Vec<TopicProgress>,
@@ -165,7 +179,7 @@ pub struct Stats {
     pub forecast: Vec<DayCount>,
     /// Reviews per day over the last 30 days.
     pub history: Vec<DayCount>,
-    pub desired_retention: f32,
+    pub desired_retention: f64,
     /// "default" or "fitted on N items".
     pub parameters: String,
 }
@@ -250,9 +264,12 @@ impl<'a> Quiz<'a> {
     /// order.
     pub fn session(&self, options: &SessionOptions, now: i64) -> Result<Vec<Card>, QuizError> {
         let bank = Bank::builtin();
-        for topic in &options.topics {
+        for topic in options.topics.iter().filter(|t| *t != GENERATED) {
             bank.topic(topic)?;
         }
+        let bank_topics: Vec<&String> = options.topics.iter().filter(|t| *t != GENERATED).collect();
+        let with_generated =
+            options.topics.is_empty() || options.topics.iter().any(|t| t == GENERATED);
         let wanted = |card: &Card| match card.kind {
             CardKind::Bank => {
                 options.doc_id.is_none()
@@ -260,10 +277,10 @@ impl<'a> Quiz<'a> {
                         || card
                             .topic_id
                             .as_ref()
-                            .is_some_and(|t| options.topics.contains(t)))
+                            .is_some_and(|t| bank_topics.contains(&t)))
             }
             CardKind::Generated => {
-                options.topics.is_empty()
+                with_generated
                     && options
                         .doc_id
                         .as_ref()
@@ -316,21 +333,21 @@ impl<'a> Quiz<'a> {
             .iter()
             .map(|t| (t.id.clone(), t.title.clone(), Vec::new()))
             .collect();
-        groups.push(("generated".into(), "Generated questions".into(), Vec::new()));
+        groups.push((GENERATED.into(), "Generated questions".into(), Vec::new()));
         let index: HashMap<String, usize> = groups
             .iter()
             .enumerate()
             .map(|(i, g)| (g.0.clone(), i))
             .collect();
         for card in &cards {
-            let key = card.topic_id.as_deref().unwrap_or("generated");
+            let key = card.topic_id.as_deref().unwrap_or(GENERATED);
             if let Some(&i) = index.get(key) {
                 groups[i].2.push(card);
             }
         }
         let topics: Vec<TopicProgress> = groups
             .iter()
-            .filter(|(id, _, cards)| id != "generated" || !cards.is_empty())
+            .filter(|(id, _, cards)| id != GENERATED || !cards.is_empty())
             .map(|(id, title, cards)| self.progress(id, title, cards, now))
             .collect();
         let all: Vec<&Card> = cards.iter().collect();

@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::extract::DocKind;
+use ts_rs::TS;
 
 pub const DB_FILE: &str = "studydesk.sqlite3";
 
@@ -103,6 +104,8 @@ const MIGRATIONS: &[&str] = &[
 ",
 ];
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConversationSummary {
     pub id: i64,
@@ -113,16 +116,21 @@ pub struct ConversationSummary {
     pub created_at: String,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredMessage {
     /// "user" or "assistant".
     pub role: String,
     pub content: String,
     /// The answer's sources as JSON (see `tutor::Citation`).
+    #[ts(as = "Vec<crate::tutor::Citation>")]
     pub citations: serde_json::Value,
     pub created_at: String,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocRecord {
     pub id: String,
@@ -260,7 +268,8 @@ impl Records {
             Ok(StoredMessage {
                 role: r.get(0)?,
                 content: r.get(1)?,
-                citations: serde_json::from_str(&citations).unwrap_or(serde_json::Value::Null),
+                citations: serde_json::from_str(&citations)
+                    .unwrap_or(serde_json::Value::Array(Vec::new())),
                 created_at: r.get(3)?,
             })
         })?;

@@ -190,10 +190,13 @@ fn the_model_grades_with_a_structured_grade_and_checked_citations() {
         }
         rest = after;
     }
-    // A blank answer is a zero and an Again, whatever the model says.
-    let blank = grade::grade(&f.library, Some(&f.client), &card, "  ").unwrap();
-    assert_eq!(blank.score, Some(0));
-    assert_eq!(blank.suggested, Some(Rating::Again));
+    // A blank or one-word answer is a zero and an Again, whatever the model says.
+    for junk in ["  ", "x"] {
+        let graded = grade::grade(&f.library, Some(&f.client), &card, junk).unwrap();
+        assert_eq!(graded.score, Some(0), "{junk:?}");
+        assert_eq!(graded.suggested, Some(Rating::Again));
+        assert!(graded.correct.iter().all(|c| !graded.wrong.contains(c)));
+    }
 }
 
 #[test]
@@ -205,7 +208,7 @@ fn generation_keeps_only_questions_its_source_answers() {
         &f.client,
         &doc,
         &GenerateOptions {
-            count: 3,
+            count: 2,
             lang: Some("en".into()),
         },
         &AtomicBool::new(false),
@@ -271,6 +274,17 @@ fn generation_keeps_only_questions_its_source_answers() {
             .unwrap();
         assert!(session.iter().all(|c| c.kind == CardKind::Generated));
         assert!(session.iter().any(|c| c.id == first.id));
+        let by_topic = quiz
+            .session(
+                &SessionOptions {
+                    topics: vec!["generated".into()],
+                    new_cards: 10,
+                    ..SessionOptions::default()
+                },
+                T0,
+            )
+            .unwrap();
+        assert!(!by_topic.is_empty() && by_topic.iter().all(|c| c.kind == CardKind::Generated));
         quiz.edit_generated(
             &first.id,
             Some("What does layer normalization normalise over?"),

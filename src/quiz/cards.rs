@@ -9,8 +9,11 @@ use serde::Serialize;
 
 use super::QuizError;
 use super::schedule::{CardState, LoggedReview, Rating};
+use ts_rs::TS;
 
 /// A practice question generated from a passage of a document.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeneratedQuestion {
     pub id: String,

@@ -25,6 +25,7 @@ use crate::llm::{ChatClient, ChatOptions, Message};
 use crate::records::DocRecord;
 use crate::retrieve::{SearchHit, SearchOptions};
 use crate::store::Passage;
+use ts_rs::TS;
 
 /// A passage shorter than this (in tokens) rarely holds a question's worth.
 const MIN_PASSAGE_TOKENS: usize = 120;
@@ -46,6 +47,8 @@ pub struct GenerateOptions {
     pub lang: Option<String>,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Dropped {
     pub question: String,
@@ -54,6 +57,8 @@ pub struct Dropped {
     pub reason: String,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct GenerateReport {
     pub doc: String,
@@ -62,6 +67,8 @@ pub struct GenerateReport {
 }
 
 /// Progress of a generation run, for a progress bar.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum GenerateEvent {
@@ -200,6 +207,9 @@ fn check(
         return Ok(Err(
             "the draft is incomplete: question or answer empty, too short or cut off".into(),
         ));
+    }
+    if !question.ends_with(['?', '？']) {
+        return Ok(Err("the question is a statement, not a question".into()));
     }
     let lower = question.to_lowercase();
     if let Some(word) = leaning_word(&lower) {

@@ -17,10 +17,15 @@ use crate::llm::{ChatClient, ChatOptions, Message};
 use crate::retrieve::{SearchHit, SearchOptions};
 use crate::store::Source;
 use crate::tutor::{Citation, Tutor, check_citations, context_block};
+use ts_rs::TS;
 
+/// An answer with fewer distinct terms than this is not graded (scored 0).
+const MIN_ANSWER_TERMS: usize = 2;
 /// Document passages put beside the card's own reference.
 const READING_PASSAGES: usize = 3;
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Grading {
     /// 0–5 when a model graded the answer; `None` for self-grading.
@@ -171,16 +176,24 @@ pub fn grade(
     let reply = llm.complete(&[Message::system(system), Message::user(user)], &options)?;
     let parsed: ModelGrade = serde_json::from_str(reply.trim())
         .map_err(|e| crate::llm::LlmError::BadResponse(format!("grade: {e}: {reply}")))?;
-    // A blank answer is a 0 whatever the model thinks.
-    let score = if answer.trim().is_empty() {
-        0
-    } else {
-        parsed.score.min(5)
-    };
+    // A small model can praise a blank or one-word answer; those are a 0 whatever it says.
+    let substantive = crate::lexical::Lexicon::shared()
+        .terms(answer)
+        .into_iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        >= MIN_ANSWER_TERMS;
+    let score = if substantive { parsed.score.min(5) } else { 0 };
+    // Nothing can be both right and wrong.
+    let correct: Vec<String> = parsed
+        .correct
+        .into_iter()
+        .filter(|c| !parsed.wrong.contains(c))
+        .collect();
     let checked = check_citations(parsed.model_answer, sources, card.question.clone());
     Ok(Grading {
         score: Some(score),
-        correct: parsed.correct,
+        correct,
         missed: parsed.missed,
         wrong: parsed.wrong,
         model_answer: checked.text,

@@ -9,6 +9,7 @@ use fsrs::{FSRS, FSRSItem, FSRSReview, MemoryState};
 use serde::{Deserialize, Serialize};
 
 use super::QuizError;
+use ts_rs::TS;
 
 pub const DAY: i64 = 86_400;
 /// How soon a forgotten card comes back.
@@ -17,6 +18,8 @@ pub const RELEARN_SECONDS: i64 = 10 * 60;
 const DECAY_INDEX: usize = 20;
 
 /// How well the answer was recalled, as Anki's four buttons.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Rating {
@@ -54,6 +57,8 @@ impl Rating {
 }
 
 /// The memory state of a card that has been reviewed at least once.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CardState {
     pub stability: f32,
@@ -68,12 +73,12 @@ pub struct CardState {
 pub struct Scheduler {
     fsrs: FSRS,
     decay: f32,
-    desired_retention: f32,
+    desired_retention: f64,
 }
 
 impl Scheduler {
     /// `parameters` empty means FSRS's defaults (fitted on many users' reviews).
-    pub fn new(parameters: &[f32], desired_retention: f32) -> Result<Scheduler, QuizError> {
+    pub fn new(parameters: &[f32], desired_retention: f64) -> Result<Scheduler, QuizError> {
         if !(0.7..=0.99).contains(&desired_retention) {
             return Err(QuizError::Settings(format!(
                 "desired retention {desired_retention} is outside 0.70–0.99"
@@ -91,7 +96,7 @@ impl Scheduler {
         })
     }
 
-    pub fn desired_retention(&self) -> f32 {
+    pub fn desired_retention(&self) -> f64 {
         self.desired_retention
     }
 
@@ -156,7 +161,7 @@ impl Scheduler {
         let elapsed = state.map_or(0, |s| elapsed_days(s.last_review, now));
         let next = self
             .fsrs
-            .next_states(memory, self.desired_retention, elapsed)
+            .next_states(memory, self.desired_retention as f32, elapsed)
             .map_err(fsrs_error)?;
         Ok([next.again, next.hard, next.good, next.easy].map(|s| (s.memory, s.interval)))
     }
