@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod keys;
 pub mod local;
 
 use crate::config::LlmConfig;
+use ts_rs::TS;
 
 /// The model that answers, as configured.
 pub enum Backend {
@@ -36,11 +38,13 @@ impl Backend {
             ));
         }
         if let Some(base_url) = &config.base_url {
+            // An environment variable named in the config wins (scripts, CI); otherwise the
+            // key stored in the OS keyring for this endpoint, if any (local servers need none).
             let api_key = match &config.api_key_env {
                 Some(var) => Some(
                     std::env::var(var).map_err(|_| LlmError::MissingKey { var: var.clone() })?,
                 ),
-                None => None,
+                None => keys::load(base_url).unwrap_or(None),
             };
             return Ok(Backend::Remote(ChatClient::new(Provider {
                 base_url: base_url.clone(),
@@ -105,6 +109,8 @@ pub enum LlmError {
     BadResponse(String),
     #[error("the API key variable {var} named in config.toml ([llm] api_key_env) is not set")]
     MissingKey { var: String },
+    #[error("API key store: {0}")]
+    Keyring(String),
     #[error("the local language model could not start: {0}")]
     LocalServer(String),
 }
@@ -136,6 +142,8 @@ pub struct Message {
     pub content: String,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -1,5 +1,6 @@
 //! Killing StudyDesk (SIGKILL) in the middle of an import, then importing again, leaves no
-//! duplicate passages and no half document.
+//! duplicate passages and no half document; killing it while the local model answers leaves
+//! no model server behind.
 
 mod common;
 
@@ -99,4 +100,65 @@ fn a_second_process_on_the_same_folder_is_refused() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another StudyDesk process"), "{err}");
+}
+
+/// The processes whose parent is `pid` (from every thread's `children` list).
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+                out.extend(
+                    list.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn command_of(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_killed_studydesk_takes_its_local_model_down_with_it() {
+    let paths = common::fresh_paths("kill-llm");
+    if studydesk::llm::local::LocalServer::provisioned(&paths.cache_dir).is_none() {
+        panic!("the local model is provisioned by `bash scripts/setup.sh --with-llm`");
+    }
+    let mut child = studydesk(&paths.data_dir)
+        .args(["ask", "What is layer normalization?"])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let server = loop {
+        if let Some(pid) = children(child.id())
+            .into_iter()
+            .find(|&p| command_of(p).contains("llama-server"))
+        {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no llama-server was started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = Instant::now();
+    while std::path::Path::new(&format!("/proc/{server}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{server}/stat"))
+            .is_ok_and(|s| s.contains(") Z "))
+    {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "llama-server {server} outlived the killed StudyDesk"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

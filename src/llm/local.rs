@@ -69,7 +69,8 @@ impl LocalServer {
         let log_err = log
             .try_clone()
             .map_err(|e| LlmError::LocalServer(e.to_string()))?;
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .arg("--model")
             .arg(&self.model)
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
@@ -79,11 +80,10 @@ impl LocalServer {
             .args(["--parallel", "1", "--no-webui"])
             .stdin(Stdio::null())
             .stdout(log)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| {
-                LlmError::LocalServer(format!("cannot run {}: {e}", self.binary.display()))
-            })?;
+            .stderr(log_err);
+        let child = spawn_tied_to_process(command).map_err(|e| {
+            LlmError::LocalServer(format!("cannot run {}: {e}", self.binary.display()))
+        })?;
         self.child = Some(child);
         self.wait_healthy()
     }
@@ -169,4 +169,54 @@ fn free_port() -> Result<u16, LlmError> {
 /// 128 random bits, so that other local processes cannot use the server.
 fn random_key() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Spawns the server so that it does not outlive StudyDesk, even when StudyDesk is killed
+/// without running its destructors (SIGKILL, a crash): on Linux the kernel sends it SIGTERM
+/// when its parent dies. The kernel's "parent" is the thread that forked, so every server is
+/// spawned from one thread that lives as long as the process, never from a worker thread
+/// that may end first (test threads, tokio's blocking pool).
+#[cfg(target_os = "linux")]
+fn spawn_tied_to_process(mut command: Command) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc::{Sender, channel};
+    type Request = (Command, Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<std::sync::Mutex<Sender<Request>>> =
+        std::sync::OnceLock::new();
+    // SAFETY: prctl is async-signal-safe, and the closure touches nothing else between fork
+    // and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = channel::<Request>();
+        std::thread::Builder::new()
+            .name("llama-server-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in rx {
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .expect("a thread to spawn the local model from");
+        std::sync::Mutex::new(tx)
+    });
+    let (reply, answer) = channel();
+    spawner
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((command, reply))
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
+}
+
+#[cfg(not(target_os = "linux"))]
+fn spawn_tied_to_process(mut command: Command) -> std::io::Result<Child> {
+    command.spawn()
 }
