@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The bank StudyDesk ships with (see `corpus/README.md`).
 pub const BUILTIN_TEXT: &str = include_str!("../corpus/llm-interview-questions.zh.txt");
@@ -42,6 +43,8 @@ pub struct Bank {
     pub topics: Vec<Topic>,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Topic {
     /// `t01` … `t35`: the topic's ordinal in the bank.
@@ -52,6 +55,8 @@ pub struct Topic {
     pub questions: Vec<Question>,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
     /// `t03-q012`: topic ordinal plus the question's position in its topic. Positions, not the

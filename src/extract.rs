@@ -11,8 +11,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use pdfium_render::prelude::*;
+use ts_rs::TS;
 
 mod clean;
+pub mod render;
 
 pub use clean::normalize;
 
@@ -68,6 +70,8 @@ pub enum ExtractError {
     PdfiumMissing { path: PathBuf, detail: String },
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DocKind {

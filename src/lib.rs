@@ -3,6 +3,7 @@
 //! Modules follow the pipeline: the question [`bank`] is parsed, documents are extracted and
 //! chunked, chunks are embedded and stored, and retrieval feeds the tutor and the quiz.
 
+pub mod app;
 pub mod bank;
 pub mod chunk;
 pub mod config;

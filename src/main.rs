@@ -18,6 +18,7 @@ use studydesk::tutor::{self, Tutor};
 
 mod progress;
 mod quiz_cli;
+mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -145,6 +146,23 @@ enum Command {
         #[arg(long = "topic", value_name = "ID")]
         topics: Vec<String>,
     },
+    /// Store, check or delete the API key of the configured endpoint in the OS keyring
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+        /// The endpoint [default: [llm] base_url in config.toml]
+        #[arg(long, global = true)]
+        base_url: Option<String>,
+    },
+    /// Serve the app's UI to a browser on 127.0.0.1 (prints the URL with its access token)
+    Serve {
+        /// The built UI (ui/dist)
+        #[arg(long, env = "STUDYDESK_UI", default_value = "ui/dist")]
+        ui: PathBuf,
+        /// Port to listen on; 0 picks a free one
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
     /// Score retrieval on query files (query TAB expected): Recall@1/5/10 and MRR
     Eval {
         #[arg(required = true, value_name = "QUERIES_TSV")]
@@ -154,6 +172,16 @@ enum Command {
         #[arg(long, default_value = "hybrid")]
         mode: Mode,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Store the key, read from standard input (not echoed on a terminal)
+    Set,
+    /// Whether a key is stored
+    Status,
+    /// Delete the stored key
+    Delete,
 }
 
 #[derive(Subcommand)]
@@ -519,6 +547,43 @@ fn run(cli: Cli) -> Result<()> {
             }
             let quiz = Quiz::open(&library, &config.quiz)?;
             quiz_cli::export(&mut out, &quiz, &format, &file, &topics)?;
+        }
+        Command::Key { action, base_url } => {
+            use studydesk::llm::keys;
+            let base_url = base_url
+                .or(config.llm.base_url.clone())
+                .context("no endpoint: give --base-url, or set [llm] base_url in config.toml")?;
+            match action {
+                KeyAction::Set => {
+                    let key = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                        rpassword::prompt_password(format!("API key for {base_url}: "))?
+                    } else {
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line)?;
+                        line
+                    };
+                    keys::store(&base_url, &key)?;
+                    writeln!(out, "stored the API key for {base_url} in the OS keyring")?;
+                }
+                KeyAction::Status => match keys::load(&base_url)? {
+                    Some(_) => writeln!(out, "an API key for {base_url} is stored")?,
+                    None => writeln!(out, "no API key stored for {base_url}")?,
+                },
+                KeyAction::Delete => {
+                    if keys::delete(&base_url)? {
+                        writeln!(out, "deleted the API key for {base_url}")?;
+                    } else {
+                        writeln!(out, "no API key was stored for {base_url}")?;
+                    }
+                }
+            }
+        }
+        Command::Serve { ui, port } => {
+            let app = studydesk::app::App::open(paths)?;
+            serve::run(app, ui, port, |url| {
+                println!("StudyDesk is serving on {url}");
+                let _ = std::io::stdout().flush();
+            })?;
         }
         Command::Eval { files, json, mode } => {
             let library = open_library(&paths)?;

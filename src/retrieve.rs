@@ -18,6 +18,7 @@ use crate::embed::{EmbedError, Embedder};
 use crate::glossary::Glossary;
 use crate::lexical::{Lexicon, language_of};
 use crate::store::{Hit, Mode, Passage, Scope, SearchRequest, Source, StoreError, VectorStore};
+use ts_rs::TS;
 
 /// Candidates drawn from each partition and each side.
 const CANDIDATES: usize = 50;
@@ -52,22 +53,30 @@ impl Default for SearchOptions {
 }
 
 /// One result, in the shape `studydesk search --json` prints and the UI reads.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchHit {
     pub rank: usize,
     pub score: f32,
     pub source: Source,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub question_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub topic_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub doc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub doc_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub page: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub section: Option<String>,
     pub text: String,
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::lexical::SparseVector;
+use ts_rs::TS;
 
 pub mod edge;
 
@@ -31,6 +32,8 @@ pub enum StoreError {
     Payload(String),
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {

@@ -15,6 +15,7 @@ use crate::lexical::language_of;
 use crate::library::{Library, LibraryError};
 use crate::llm::{ChatClient, ChatOptions, LlmError, Message, Role};
 use crate::retrieve::{SearchHit, SearchOptions};
+use ts_rs::TS;
 
 /// Passages put before the model.
 const CONTEXT_PASSAGES: usize = 6;
@@ -41,6 +42,8 @@ pub struct Turn {
 }
 
 /// A numbered source of an answer.
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Citation {
     pub n: usize,
@@ -49,6 +52,8 @@ pub struct Citation {
     pub hit: SearchHit,
 }
 
+#[derive(TS)]
+#[ts(export)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     pub text: String,
@@ -290,7 +295,13 @@ pub fn record_exchange(
         None => records.create_conversation(topic_id, &excerpt(question, 80))?,
     };
     records.add_message(id, "user", question, &serde_json::Value::Array(Vec::new()))?;
-    let sources = serde_json::to_value(&answer.citations).unwrap_or_default();
+    // An answer that cites nothing keeps the passages it was written from.
+    let kept = if answer.citations.is_empty() {
+        &answer.context
+    } else {
+        &answer.citations
+    };
+    let sources = serde_json::to_value(kept).unwrap_or_default();
     let text = if answer.generated {
         answer.text.clone()
     } else {
