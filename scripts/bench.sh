@@ -3,8 +3,8 @@
 # Arguments go to studydesk-bench, e.g. `bash scripts/bench.sh --synthetic 20000`.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-"$REPO_ROOT/scripts/setup.sh"
+"$REPO_ROOT/scripts/setup.sh" --desktop
 "$REPO_ROOT/scripts/provision.sh" --venv
 cd "$REPO_ROOT"
-cargo build --release --quiet --bin studydesk-bench
+cargo build --release --quiet --workspace
 exec "$CARGO_TARGET_DIR/release/studydesk-bench" "$@"

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Sets up what is missing, then runs every check CI runs: formatting, lints and the test suite.
+# Sets up what is missing, then runs every check CI runs: formatting, lints, the Rust test
+# suite, the UI's checks and unit tests, and the end-to-end runs of the app in a real browser
+# (Chromium, through `studydesk serve`) and in the real desktop window (tauri-driver under Xvfb).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-# qpdf makes the encrypted PDF that the bad-input tests need.
-STUDYDESK_EXTRA_APT="qpdf" "$REPO_ROOT/scripts/setup.sh" --with-llm
+# qpdf makes the encrypted PDF of the bad-input tests; chromium, xvfb, webkit2gtk-driver drive
+# the UI; gnome-keyring and dbus provide an OS keyring for the API-key tests.
+STUDYDESK_EXTRA_APT="qpdf chromium xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11" \
+  "$REPO_ROOT/scripts/setup.sh" --with-llm --desktop
 cd "$REPO_ROOT"
+(cd ui && npm run --silent check && npm test --silent)
 cargo fmt --all --check
-cargo clippy --all-targets --release -- -D warnings
-cargo test --release --no-fail-fast
+# --workspace everywhere: one feature set, so the core is compiled once for the CLI, the tests
+# and the desktop app.
+cargo clippy --workspace --all-targets --release -- -D warnings
+cargo test --workspace --release --no-fail-fast
+"$REPO_ROOT/scripts/test-ui.sh"
