@@ -15,4 +15,10 @@ cargo fmt --all --check
 # and the desktop app.
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release --no-fail-fast
+# The tests regenerate the UI's shared types from Rust; the committed ones must match.
+if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+  git status --short -- ui/src/bindings
+  echo "test: ui/src/bindings is out of date with the Rust types; commit the regenerated files" >&2
+  exit 1
+fi
 "$REPO_ROOT/scripts/test-ui.sh"
