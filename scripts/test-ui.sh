@@ -12,7 +12,11 @@ rm -rf "$SHOTS" && mkdir -p "$SHOTS/browser" "$SHOTS/desktop"
 cargo build --release --workspace --quiet
 WORK="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() {
+  # Stop the server (SIGTERM: it shuts down cleanly, with its model) before removing its data.
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK" || true
+}
 trap cleanup EXIT
 
 echo "test-ui: browser (Chromium) against studydesk serve"
