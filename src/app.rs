@@ -721,6 +721,7 @@ impl App {
                     &GenerateOptions {
                         count: a.count.unwrap_or(5).clamp(1, 20),
                         lang: a.lang,
+                        seed: None,
                     },
                     &cancel,
                     &mut |event| {

@@ -179,6 +179,8 @@ pub struct ChatOptions {
     pub max_tokens: Option<u32>,
     /// Constrains the answer to JSON matching this schema (`response_format: json_schema`).
     pub json_schema: Option<serde_json::Value>,
+    /// Fixes the sampler's randomness (reproducible drafts); providers may ignore it.
+    pub seed: Option<u64>,
 }
 
 /// What a finished answer reports besides its text.
@@ -315,6 +317,9 @@ impl ChatClient {
         }
         if let Some(n) = options.max_tokens {
             body["max_tokens"] = n.into();
+        }
+        if let Some(seed) = options.seed {
+            body["seed"] = seed.into();
         }
         if let Some(schema) = &options.json_schema {
             body["response_format"] = serde_json::json!({

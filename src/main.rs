@@ -508,7 +508,11 @@ fn run(cli: Cli) -> Result<()> {
             let library = open_library(&paths)?;
             let backend = connect_llm(&paths, &config)?;
             let cancel = interrupt_flag();
-            let options = GenerateOptions { count, lang };
+            let options = GenerateOptions {
+                count,
+                lang,
+                seed: None,
+            };
             quiz_cli::generate(&mut out, &library, &backend, &doc, &options, &cancel)?;
         }
         Command::Questions { action } => {

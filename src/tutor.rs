@@ -114,6 +114,7 @@ impl<'a> Tutor<'a> {
             temperature: Some(0.2),
             max_tokens: Some(ANSWER_TOKENS),
             json_schema: None,
+            seed: None,
         };
         let completion = llm.stream(&messages, &options, cancel, on_token)?;
         Ok(check_citations(completion.text, citations, query))
@@ -182,6 +183,7 @@ impl<'a> Tutor<'a> {
             temperature: Some(0.2),
             max_tokens: Some(900),
             json_schema: None,
+            seed: None,
         };
         let completion = llm.stream(&messages, &options, cancel, on_token)?;
         Ok(check_citations(completion.text, citations, query))
@@ -226,6 +228,7 @@ impl<'a> Tutor<'a> {
             temperature: Some(0.0),
             max_tokens: Some(80),
             json_schema: None,
+            seed: None,
         };
         let rewritten = llm.complete(&messages, &options)?;
         let rewritten = rewritten

@@ -45,6 +45,8 @@ pub struct GenerateOptions {
     pub count: usize,
     /// "zh" or "en"; `None` follows each passage's language.
     pub lang: Option<String>,
+    /// Makes the drafts reproducible (tests); `None` draws anew on every run.
+    pub seed: Option<u64>,
 }
 
 #[derive(TS)]
@@ -118,7 +120,7 @@ pub fn generate(
             .lang
             .clone()
             .unwrap_or_else(|| language_of(&passage.text).to_string());
-        let draft = draft(llm, passage, &lang)?;
+        let draft = draft(llm, passage, &lang, options.seed)?;
         match check(library, doc, passage, &draft, &lang)? {
             Ok(()) => {
                 let question = GeneratedQuestion {
@@ -156,7 +158,12 @@ pub fn generate(
     Ok(report)
 }
 
-fn draft(llm: &ChatClient, passage: &Passage, lang: &str) -> Result<Draft, QuizError> {
+fn draft(
+    llm: &ChatClient,
+    passage: &Passage,
+    lang: &str,
+    seed: Option<u64>,
+) -> Result<Draft, QuizError> {
     let instructions = if lang == "zh" {
         "根据下面这段资料，写一道面试题和它的参考答案。题目要点名具体概念，脱离资料也能看懂（不要说“本文”“这段资料”）；答案用一到三句话，只用资料里的内容。用简体中文。"
     } else {
@@ -184,6 +191,7 @@ fn draft(llm: &ChatClient, passage: &Passage, lang: &str) -> Result<Draft, QuizE
         temperature: Some(0.3),
         max_tokens: Some(220),
         json_schema: Some(schema),
+        seed,
     };
     let reply = llm.complete(&messages, &options)?;
     // Constrained decoding keeps the shape; only running out of tokens can cut it short.

@@ -172,6 +172,7 @@ pub fn grade(
         temperature: Some(0.0),
         max_tokens: Some(600),
         json_schema: Some(grade_schema()),
+        seed: None,
     };
     let reply = llm.complete(&[Message::system(system), Message::user(user)], &options)?;
     let parsed: ModelGrade = serde_json::from_str(reply.trim())
