@@ -707,13 +707,7 @@ impl App {
                 let a: GenerateArgs = args(command, raw)?;
                 let doc = self.library.find_doc(&a.doc_id)?;
                 let backend = self.backend()?;
-                let Some(llm) = backend.client() else {
-                    let reason = match backend.as_ref() {
-                        Backend::Off(reason) => reason.clone(),
-                        _ => String::new(),
-                    };
-                    return Err(QuizError::NeedsModel("generating questions", reason).into());
-                };
+                let llm = crate::quiz::generate::require_model(&backend)?;
                 let report = crate::quiz::generate::generate(
                     &self.library,
                     llm,

@@ -259,13 +259,7 @@ pub fn generate(
     options: &GenerateOptions,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<()> {
-    let Some(llm) = backend.client() else {
-        let reason = match backend {
-            Backend::Off(reason) => reason.clone(),
-            _ => "no model".into(),
-        };
-        return Err(quiz::QuizError::NeedsModel("generating questions", reason).into());
-    };
+    let llm = generate::require_model(backend)?;
     let doc = library.find_doc(doc)?;
     let report = generate::generate(library, llm, &doc, options, cancel, &mut |event| {
         let line = match event {

@@ -21,7 +21,7 @@ use super::QuizError;
 use super::cards::{self, GeneratedQuestion};
 use crate::lexical::language_of;
 use crate::library::Library;
-use crate::llm::{ChatClient, ChatOptions, Message};
+use crate::llm::{Backend, ChatClient, ChatOptions, Message};
 use crate::records::DocRecord;
 use crate::retrieve::{SearchHit, SearchOptions};
 use crate::store::Passage;
@@ -83,6 +83,19 @@ pub enum GenerateEvent {
 struct Draft {
     question: String,
     answer: String,
+}
+
+/// The model generation needs, or why there is none.
+pub fn require_model(backend: &Backend) -> Result<&ChatClient, QuizError> {
+    match backend {
+        Backend::Off(reason) => Err(QuizError::NeedsModel(
+            "generating questions",
+            reason.clone(),
+        )),
+        other => other
+            .client()
+            .ok_or_else(|| QuizError::NeedsModel("generating questions", String::new())),
+    }
 }
 
 pub fn generate(
@@ -294,13 +307,16 @@ fn leaning_word(question: &str) -> Option<&'static str> {
         .or_else(|| ZH.into_iter().find(|w| question.contains(w)))
 }
 
-/// Whether a text repeats a long run of the passage word for word.
+/// Whether an answer dumps the passage: long, and a long run of it word for word. A short
+/// extractive answer (a sentence or two lifted from the passage) is a good reference answer.
 fn copies(text: &str, passage: &str) -> bool {
     const RUN: usize = 160;
+    const LONG: usize = 300;
     let chars: Vec<char> = text.chars().collect();
-    (0..chars.len().saturating_sub(RUN))
-        .step_by(40)
-        .any(|start| passage.contains(&chars[start..start + RUN].iter().collect::<String>()))
+    chars.len() > LONG
+        && (0..chars.len().saturating_sub(RUN))
+            .step_by(40)
+            .any(|start| passage.contains(&chars[start..start + RUN].iter().collect::<String>()))
 }
 
 /// The share of a text's distinct index terms that also occur in a passage.
@@ -365,6 +381,14 @@ mod tests {
             super::leaning_word("why does layernorm not depend on the batch size?"),
             None
         );
+    }
+
+    #[test]
+    fn short_extractive_answers_are_not_copies() {
+        let passage = "Layer normalization is not invariant to the individual scaling of the single weight vectors. Instead, layer normalization is invariant to scaling of the entire weight matrix and invariant to a shift to all of the incoming weights in the weight matrix. ".repeat(3);
+        let lifted = "Layer normalization is not invariant to the individual scaling of the single weight vectors. Instead, layer normalization is invariant to scaling of the entire weight matrix.";
+        assert!(!super::copies(lifted, &passage));
+        assert!(super::copies(&passage[..400], &passage));
     }
 
     #[test]
