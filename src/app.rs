@@ -467,13 +467,14 @@ impl App {
                 let a: TopicArgs = args(command, raw)?;
                 let bank = Bank::builtin();
                 let topic = bank.topic(&a.topic_id)?;
-                let quiz = self.quiz()?;
+                // One read of the card states, not one query per question.
+                let states = crate::quiz::cards::states(self.library.records().conn())?;
                 let now = quiz::now();
                 let questions = topic
                     .questions
                     .iter()
                     .map(|q| {
-                        let state = quiz.card(&q.id).ok().and_then(|c| c.state);
+                        let state = states.get(&q.id);
                         TopicQuestion {
                             id: q.id.clone(),
                             number: q.number,

@@ -154,11 +154,26 @@ pub fn generated(
     conn: &Connection,
     doc_id: Option<&str>,
 ) -> Result<Vec<GeneratedQuestion>, QuizError> {
-    let mut stmt = conn.prepare(
+    query_generated(conn, "?1 IS NULL OR doc_id = ?1", doc_id)
+}
+
+pub fn generated_question(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<GeneratedQuestion>, QuizError> {
+    Ok(query_generated(conn, "id = ?1", Some(id))?.pop())
+}
+
+fn query_generated(
+    conn: &Connection,
+    filter: &str,
+    value: Option<&str>,
+) -> Result<Vec<GeneratedQuestion>, QuizError> {
+    let mut stmt = conn.prepare(&format!(
         "SELECT id, doc_id, doc, page, question, answer, passage, lang, created_at, edited_at IS NOT NULL
-         FROM generated_questions WHERE ?1 IS NULL OR doc_id = ?1 ORDER BY created_at, rowid",
-    )?;
-    let rows = stmt.query_map([doc_id], |r| {
+         FROM generated_questions WHERE {filter} ORDER BY created_at, rowid"
+    ))?;
+    let rows = stmt.query_map([value], |r| {
         Ok(GeneratedQuestion {
             id: r.get(0)?,
             doc_id: r.get(1)?,
@@ -173,13 +188,6 @@ pub fn generated(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub fn generated_question(
-    conn: &Connection,
-    id: &str,
-) -> Result<Option<GeneratedQuestion>, QuizError> {
-    Ok(generated(conn, None)?.into_iter().find(|q| q.id == id))
 }
 
 /// Edits a generated question; its review history stays with it.
