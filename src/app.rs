@@ -52,6 +52,8 @@ pub enum AppError {
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error(transparent)]
+    Keyring(#[from] crate::keys::KeyringError),
+    #[error(transparent)]
     Bank(#[from] BankError),
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -76,6 +78,8 @@ pub struct Status {
     pub questions: usize,
     pub docs: usize,
     pub llm: LlmStatus,
+    /// Where the index lives: the embedded engine's folder, or a Qdrant server's collection.
+    pub index: String,
     pub data_dir: String,
     pub version: String,
 }
@@ -449,6 +453,7 @@ impl App {
                         mode: mode.into(),
                         detail,
                     },
+                    index: self.library.index_location(),
                     data_dir: self.paths.data_dir.display().to_string(),
                     version: env!("CARGO_PKG_VERSION").into(),
                 }))
@@ -746,10 +751,14 @@ impl App {
                             "an API key needs an endpoint: set the base URL first".into(),
                         ));
                     };
-                    crate::llm::keys::store(base_url, key)?;
+                    crate::keys::store(base_url, key)?;
                 }
-                a.config.save(&self.paths)?;
-                *self.config.write().unwrap_or_else(|p| p.into_inner()) = a.config;
+                // The index's location is not a setting of the running app: the library is open
+                // on it. It changes in config.toml (or `studydesk store migrate --switch`).
+                let mut config = a.config;
+                config.store = self.config().store;
+                config.save(&self.paths)?;
+                *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
                 // The next question connects with the new settings.
                 *self.backend.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 Ok(self.settings_view())
@@ -769,7 +778,7 @@ impl App {
             .llm
             .base_url
             .as_deref()
-            .is_some_and(|url| matches!(crate::llm::keys::load(url), Ok(Some(_))));
+            .is_some_and(|url| matches!(crate::keys::load(url), Ok(Some(_))));
         to_json(SettingsView {
             config,
             api_key_stored: in_env || in_keyring,

@@ -92,9 +92,90 @@ impl Paths {
 pub struct Config {
     /// Interface language for messages that StudyDesk writes itself: "zh" or "en".
     pub language: Language,
+    /// Where the index lives: the embedded engine in the data folder, or a Qdrant server.
+    pub store: StoreConfig,
     /// The language model that writes answers.
     pub llm: LlmConfig,
     pub quiz: QuizConfig,
+}
+
+/// Where the passages and their vectors are stored and searched.
+///
+/// In `config.toml`: `store = "embedded"` (the default: qdrant-edge in the data folder), or
+/// `store = { qdrant_url = "https://…:6334", api_key_env = "…", collection = "…" }` for a
+/// Qdrant server or cluster. Either way the records (documents, chats, reviews) stay in the
+/// data folder.
+#[derive(TS)]
+#[ts(export)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[ts(untagged)]
+pub enum StoreConfig {
+    #[default]
+    #[ts(type = "\"embedded\"")]
+    Embedded,
+    Server(ServerStoreConfig),
+}
+
+/// A Qdrant server (or cluster) reached over gRPC.
+#[derive(TS)]
+#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerStoreConfig {
+    /// The server's gRPC address, e.g. "http://localhost:6334"; "https://" uses TLS.
+    pub qdrant_url: String,
+    /// Name of the environment variable that holds the API key. Without it, the key stored in
+    /// the OS keyring for `qdrant_url` is used (`studydesk key set --store`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// The collection that holds this library; one collection per library.
+    #[serde(default = "default_collection")]
+    pub collection: String,
+}
+
+pub const DEFAULT_COLLECTION: &str = "studydesk";
+
+fn default_collection() -> String {
+    DEFAULT_COLLECTION.to_string()
+}
+
+impl Serialize for StoreConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StoreConfig::Embedded => serializer.serialize_str("embedded"),
+            StoreConfig::Server(server) => server.serialize(serializer),
+        }
+    }
+}
+
+// By hand rather than `untagged`, so that a typo inside the server table is reported as such
+// instead of "data did not match any variant".
+impl<'de> Deserialize<'de> for StoreConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StoreConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#""embedded" or a table { qdrant_url = "http://…:6334", … }"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<StoreConfig, E> {
+                match value {
+                    "embedded" => Ok(StoreConfig::Embedded),
+                    other => Err(E::custom(format!(
+                        r#"unknown store {other:?}: use "embedded" or {{ qdrant_url = "http://…:6334" }}"#
+                    ))),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<StoreConfig, A::Error> {
+                ServerStoreConfig::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(StoreConfig::Server)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Spaced-repetition settings.

@@ -11,6 +11,7 @@ pub mod embed;
 pub mod eval;
 pub mod extract;
 pub mod glossary;
+pub mod keys;
 pub mod lexical;
 pub mod library;
 pub mod llm;

@@ -6,15 +6,16 @@ use std::sync::Mutex;
 
 use crate::bank::{BUILTIN_TEXT, Bank};
 use crate::chunk::{self, Chunker};
-use crate::config::Paths;
+use crate::config::{Config, ConfigError, Paths};
 use crate::embed::{EmbedError, Embedder};
 use crate::extract::{self, DocKind, ExtractError};
 use crate::lexical::Lexicon;
 use crate::records::{DocRecord, Records, RecordsError};
 use crate::retrieve::{self, QueryVectors, SearchHit, SearchOptions};
-use crate::store::edge::EdgeStore;
 use crate::store::{Passage, Point, Scope, Source, StoreError, VectorStore, point_id};
 
+/// The embedded index's folder inside the data folder.
+pub const INDEX_DIR: &str = "index";
 /// Bumped when chunking or the stored payload changes, so that old indexes are rebuilt.
 const INDEX_FORMAT: u32 = 2;
 /// Files larger than this are refused: no study note is this big, and it would stall the app.
@@ -26,6 +27,8 @@ const EMBED_STEP: usize = 32;
 pub enum LibraryError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error(transparent)]
     Records(#[from] RecordsError),
     #[error(transparent)]
@@ -97,15 +100,17 @@ pub struct Library {
 }
 
 impl Library {
-    /// Opens (or creates) the library in the data folder and cleans up after any import that a
-    /// crash interrupted. The bank is not indexed here: call [`Library::ensure_bank_indexed`].
+    /// Opens (or creates) the library in the data folder, with the index where `config.toml`
+    /// says (`store`), and cleans up after any import that a crash interrupted. The bank is not
+    /// indexed here: call [`Library::ensure_bank_indexed`].
     pub fn open(paths: &Paths) -> Result<Library, LibraryError> {
-        let index_dir = paths.data_dir.join("index");
-        std::fs::create_dir_all(&index_dir).map_err(|source| LibraryError::CreateDir {
-            path: index_dir.clone(),
+        let config = Config::load(paths)?;
+        let index_dir = paths.data_dir.join(INDEX_DIR);
+        std::fs::create_dir_all(&paths.data_dir).map_err(|source| LibraryError::CreateDir {
+            path: paths.data_dir.clone(),
             source,
         })?;
-        let store = EdgeStore::open(&index_dir)?;
+        let store = crate::store::open(&config.store, &index_dir)?;
         let records = Records::open(&paths.data_dir.join(crate::records::DB_FILE))?;
         let embedder = Embedder::open(&paths.cache_dir)?;
         let chunker = Chunker::from_tokenizer_file(
@@ -116,7 +121,7 @@ impl Library {
         )?;
         let index_key = format!("{}/format{INDEX_FORMAT}", embedder.model_id);
         let library = Library {
-            store: Box::new(store),
+            store,
             records: Mutex::new(records),
             embedder,
             chunker,
@@ -125,6 +130,11 @@ impl Library {
         };
         library.recover()?;
         Ok(library)
+    }
+
+    /// Where the index lives (config.toml's `store`), for display.
+    pub fn index_location(&self) -> String {
+        self.store.location()
     }
 
     /// The records database (documents, conversations), locked for the caller.

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub mod keys;
 pub mod local;
 
 use crate::config::LlmConfig;
@@ -44,7 +43,7 @@ impl Backend {
                 Some(var) => Some(
                     std::env::var(var).map_err(|_| LlmError::MissingKey { var: var.clone() })?,
                 ),
-                None => keys::load(base_url).unwrap_or(None),
+                None => crate::keys::load(base_url).unwrap_or(None),
             };
             return Ok(Backend::Remote(ChatClient::new(Provider {
                 base_url: base_url.clone(),
@@ -109,8 +108,8 @@ pub enum LlmError {
     BadResponse(String),
     #[error("the API key variable {var} named in config.toml ([llm] api_key_env) is not set")]
     MissingKey { var: String },
-    #[error("API key store: {0}")]
-    Keyring(String),
+    #[error(transparent)]
+    Keyring(#[from] crate::keys::KeyringError),
     #[error("the local language model could not start: {0}")]
     LocalServer(String),
 }

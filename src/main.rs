@@ -19,6 +19,7 @@ use studydesk::tutor::{self, Tutor};
 mod progress;
 mod quiz_cli;
 mod serve;
+mod store_cli;
 
 #[derive(Parser)]
 #[command(
@@ -153,6 +154,14 @@ enum Command {
         /// The endpoint [default: [llm] base_url in config.toml]
         #[arg(long, global = true)]
         base_url: Option<String>,
+        /// The key of the Qdrant server in config.toml ([store] qdrant_url) instead
+        #[arg(long, global = true, conflicts_with = "base_url")]
+        store: bool,
+    },
+    /// Where the index lives (embedded engine or Qdrant server); copy it from one to the other
+    Store {
+        #[command(subcommand)]
+        action: store_cli::StoreAction,
     },
     /// Serve the app's UI to a browser on 127.0.0.1 (prints the URL with its access token)
     Serve {
@@ -552,11 +561,24 @@ fn run(cli: Cli) -> Result<()> {
             let quiz = Quiz::open(&library, &config.quiz)?;
             quiz_cli::export(&mut out, &quiz, &format, &file, &topics)?;
         }
-        Command::Key { action, base_url } => {
-            use studydesk::llm::keys;
-            let base_url = base_url
-                .or(config.llm.base_url.clone())
-                .context("no endpoint: give --base-url, or set [llm] base_url in config.toml")?;
+        Command::Key {
+            action,
+            base_url,
+            store,
+        } => {
+            use studydesk::keys;
+            let base_url = if store {
+                match &config.store {
+                    studydesk::config::StoreConfig::Server(server) => server.qdrant_url.clone(),
+                    studydesk::config::StoreConfig::Embedded => anyhow::bail!(
+                        "config.toml names no Qdrant server (store = {{ qdrant_url = \"…\" }}); give --base-url URL for another one"
+                    ),
+                }
+            } else {
+                base_url
+                    .or(config.llm.base_url.clone())
+                    .context("no endpoint: give --base-url, or set [llm] base_url in config.toml")?
+            };
             match action {
                 KeyAction::Set => {
                     let key = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -581,6 +603,10 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 }
             }
+        }
+        Command::Store { action } => {
+            let cancel = interrupt_flag();
+            store_cli::run(&mut out, &paths, &config, action, &cancel)?;
         }
         Command::Serve { ui, port } => {
             let app = studydesk::app::App::open(paths)?;

@@ -1,8 +1,10 @@
 //! The vector store: passages with a dense and a sparse (BM25) vector each, searched by
 //! either or by both fused with reciprocal rank fusion.
 //!
-//! [`VectorStore`] is what the rest of the core sees; [`edge::EdgeStore`] implements it over
-//! the embedded Qdrant engine (qdrant-edge), and a Qdrant server is a second implementation.
+//! [`VectorStore`] is what the rest of the core sees. [`edge::EdgeStore`] implements it over
+//! the embedded Qdrant engine (qdrant-edge), [`server::ServerStore`] over a Qdrant server or
+//! cluster (qdrant-client, gRPC); [`open`] picks one from the configuration, and [`migrate`]
+//! copies an index from one to the other.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -11,6 +13,8 @@ use crate::lexical::SparseVector;
 use ts_rs::TS;
 
 pub mod edge;
+pub mod migrate;
+pub mod server;
 
 pub const DENSE: &str = "dense";
 pub const SPARSE: &str = "sparse";
@@ -30,6 +34,28 @@ pub enum StoreError {
     },
     #[error("a stored passage has an unreadable payload: {0}")]
     Payload(String),
+    #[error("cannot reach the Qdrant server at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error(
+        "the Qdrant server at {url} refused the API key ({message}); store the right one with `studydesk key set --store`, or name an environment variable in config.toml ([store] api_key_env)"
+    )]
+    Unauthorized { url: String, message: String },
+    #[error("the Qdrant server at {url} has no collection {collection:?}")]
+    MissingCollection { url: String, collection: String },
+    #[error(
+        "collection {collection:?} on {url} does not fit StudyDesk's index: {message}; use another collection name ([store] collection)"
+    )]
+    Incompatible {
+        url: String,
+        collection: String,
+        message: String,
+    },
+    #[error("the Qdrant server at {url} failed ({operation}): {message}")]
+    Server {
+        url: String,
+        operation: &'static str,
+        message: String,
+    },
 }
 
 #[derive(TS)]
@@ -81,6 +107,7 @@ pub struct Passage {
     pub text: String,
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     pub id: Uuid,
     pub dense: Vec<f32>,
@@ -156,10 +183,35 @@ pub trait VectorStore: Send + Sync {
     fn search(&self, request: &SearchRequest<'_>) -> Result<Vec<Hit>, StoreError>;
     /// Every passage in a scope, without vectors, in no particular order.
     fn passages(&self, scope: &Scope) -> Result<Vec<(Uuid, Passage)>, StoreError>;
+    /// Up to `limit` points with their vectors, in id order, starting at `from` (inclusive);
+    /// also the id where the next page starts. Copying an index walks these pages.
+    fn page(&self, from: Option<Uuid>, limit: usize) -> Result<Page, StoreError>;
+    /// Where the points live, for messages: a folder or a server URL and collection.
+    fn location(&self) -> String;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Builds search indexes after a large import (slow; run it off any UI thread).
     fn optimize(&self) -> Result<(), StoreError>;
+}
+
+/// One page of a walk over every point.
+pub struct Page {
+    pub points: Vec<Point>,
+    pub next: Option<Uuid>,
+}
+
+/// Opens the store the configuration names: the embedded engine in `index_dir`, or a server.
+pub fn open(
+    config: &crate::config::StoreConfig,
+    index_dir: &std::path::Path,
+) -> Result<Box<dyn VectorStore>, StoreError> {
+    Ok(match config {
+        crate::config::StoreConfig::Embedded => Box::new(edge::EdgeStore::open(index_dir)?),
+        crate::config::StoreConfig::Server(server) => Box::new(server::ServerStore::connect(
+            server,
+            server::Create::IfMissing,
+        )?),
+    })
 }
 
 /// A passage's point id: the same document content and chunk always give the same id.

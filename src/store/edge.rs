@@ -7,9 +7,10 @@ use qdrant_edge::external::serde_json;
 use qdrant_edge::*;
 
 use super::{
-    DENSE, Hit, Mode, Passage, Point, SPARSE, Scope, SearchRequest, StoreError, VectorStore,
+    DENSE, Hit, Mode, Page, Passage, Point, SPARSE, Scope, SearchRequest, StoreError, VectorStore,
 };
 use crate::embed::DIMENSION;
+use crate::lexical;
 use uuid::Uuid;
 
 /// RRF's rank constant, as in Qdrant and the original paper.
@@ -17,6 +18,7 @@ const RRF_K: usize = 60;
 
 pub struct EdgeStore {
     shard: EdgeShard,
+    dir: PathBuf,
     // Held for the store's lifetime: a second process on the same folder is refused before it
     // can touch the shard's files (qdrant-edge repairs segments before taking its own lock).
     _lock: File,
@@ -72,7 +74,11 @@ impl EdgeStore {
                 }
             }
         })?;
-        let store = EdgeStore { shard, _lock: lock };
+        let store = EdgeStore {
+            shard,
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        };
         // Idempotent, so an index written by an older version gains the fields it lacks.
         for field in ["source", "doc_id", "topic_id", "lang"] {
             store.create_keyword_index(field)?;
@@ -129,24 +135,53 @@ fn filter(scope: &Scope) -> Option<Filter> {
     })
 }
 
-fn to_hit(point: ScoredPoint) -> Result<Hit, StoreError> {
-    let id = match point.id {
-        PointId::Uuid(id) => id,
-        PointId::NumId(n) => {
-            return Err(StoreError::Payload(format!(
-                "unexpected numeric point id {n}"
-            )));
-        }
+fn passage_of(id: Uuid, payload: Option<Payload>) -> Result<Passage, StoreError> {
+    let payload =
+        payload.ok_or_else(|| StoreError::Payload(format!("point {id} has no payload")))?;
+    serde_json::from_value(serde_json::Value::Object(payload.0))
+        .map_err(|e| StoreError::Payload(format!("point {id}: {e}")))
+}
+
+/// The dense and sparse vectors of a stored point.
+fn vectors_of(
+    id: Uuid,
+    vectors: Option<VectorStructInternal>,
+) -> Result<(Vec<f32>, lexical::SparseVector), StoreError> {
+    let missing = |what: &str| StoreError::Payload(format!("point {id} has no {what} vector"));
+    let Some(VectorStructInternal::Named(mut named)) = vectors else {
+        return Err(missing("named"));
     };
-    let payload = point
-        .payload
-        .ok_or_else(|| StoreError::Payload(format!("point {id} has no payload")))?;
-    let passage: Passage = serde_json::from_value(serde_json::Value::Object(payload.0))
-        .map_err(|e| StoreError::Payload(format!("point {id}: {e}")))?;
+    let dense = match named.remove(DENSE) {
+        Some(VectorInternal::Dense(dense)) => dense,
+        _ => return Err(missing("dense")),
+    };
+    // A passage without indexable terms has no sparse entry at all.
+    let sparse = match named.remove(SPARSE) {
+        Some(VectorInternal::Sparse(sparse)) => lexical::SparseVector {
+            indices: sparse.indices,
+            values: sparse.values,
+        },
+        None => lexical::SparseVector::default(),
+        Some(_) => return Err(missing("sparse")),
+    };
+    Ok((dense, sparse))
+}
+
+fn uuid_of(id: PointId) -> Result<Uuid, StoreError> {
+    match id {
+        PointId::Uuid(id) => Ok(id),
+        PointId::NumId(n) => Err(StoreError::Payload(format!(
+            "unexpected numeric point id {n}"
+        ))),
+    }
+}
+
+fn to_hit(point: ScoredPoint) -> Result<Hit, StoreError> {
+    let id = uuid_of(point.id)?;
     Ok(Hit {
         id,
         score: point.score,
-        passage,
+        passage: passage_of(id, point.payload)?,
     })
 }
 
@@ -259,12 +294,7 @@ impl VectorStore for EdgeStore {
                 let PointId::Uuid(id) = record.id else {
                     continue;
                 };
-                let payload = record
-                    .payload
-                    .ok_or_else(|| StoreError::Payload(format!("point {id} has no payload")))?;
-                let passage = serde_json::from_value(serde_json::Value::Object(payload.0))
-                    .map_err(|e| StoreError::Payload(format!("point {id}: {e}")))?;
-                out.push((id, passage));
+                out.push((id, passage_of(id, record.payload)?));
             }
             match next {
                 Some(next) => offset = Some(next),
@@ -272,6 +302,39 @@ impl VectorStore for EdgeStore {
             }
         }
         Ok(out)
+    }
+
+    fn page(&self, from: Option<Uuid>, limit: usize) -> Result<Page, StoreError> {
+        let (records, next) = self
+            .shard
+            .scroll(ScrollRequest {
+                offset: from.map(PointId::Uuid),
+                limit: Some(limit),
+                filter: None,
+                with_payload: Some(WithPayloadInterface::Bool(true)),
+                with_vector: WithVector::Bool(true),
+                order_by: None,
+            })
+            .map_err(op_err("scroll"))?;
+        let mut points = Vec::with_capacity(records.len());
+        for record in records {
+            let id = uuid_of(record.id)?;
+            let (dense, sparse) = vectors_of(id, record.vector)?;
+            points.push(Point {
+                id,
+                dense,
+                sparse,
+                passage: passage_of(id, record.payload)?,
+            });
+        }
+        Ok(Page {
+            points,
+            next: next.map(uuid_of).transpose()?,
+        })
+    }
+
+    fn location(&self) -> String {
+        format!("the embedded index in {}", self.dir.display())
     }
 
     fn flush(&self) -> Result<(), StoreError> {

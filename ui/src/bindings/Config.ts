@@ -2,6 +2,7 @@
 import type { Language } from "./Language";
 import type { LlmConfig } from "./LlmConfig";
 import type { QuizConfig } from "./QuizConfig";
+import type { StoreConfig } from "./StoreConfig";
 
 /**
  * The user's settings. Every field has a default, so a missing file means "all defaults";
@@ -12,6 +13,10 @@ export type Config = {
  * Interface language for messages that StudyDesk writes itself: "zh" or "en".
  */
 language: Language, 
+/**
+ * Where the index lives: the embedded engine in the data folder, or a Qdrant server.
+ */
+store: StoreConfig, 
 /**
  * The language model that writes answers.
  */

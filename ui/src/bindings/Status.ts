@@ -4,4 +4,8 @@ import type { LlmStatus } from "./LlmStatus";
 /**
  * `status`: what the app has and where.
  */
-export type Status = { bank_indexed: boolean, questions: number, docs: number, llm: LlmStatus, data_dir: string, version: string, };
+export type Status = { bank_indexed: boolean, questions: number, docs: number, llm: LlmStatus, 
+/**
+ * Where the index lives: the embedded engine's folder, or a Qdrant server's collection.
+ */
+index: string, data_dir: string, version: string, };

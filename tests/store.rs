@@ -1,0 +1,720 @@
+//! The store contract: one suite, run against every backend available. The embedded engine
+//! (qdrant-edge) always runs; a Qdrant server runs when `QDRANT_URL` names one (its key, if it
+//! needs one, in `QDRANT_API_KEY`). No registry ships a Qdrant server binary and these machines
+//! have no container engine, so CI runs the embedded backend only, and the suite says so.
+//!
+//! The fixture is real: bank items and passages of a real paper, embedded with the real model
+//! and BM25 vectors, exactly as the library stores them.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use studydesk::bank::Bank;
+use studydesk::chunk::{self, Chunker};
+use studydesk::config::{ServerStoreConfig, StoreConfig};
+use studydesk::embed::Embedder;
+use studydesk::extract;
+use studydesk::lexical::Lexicon;
+use studydesk::store::edge::EdgeStore;
+use studydesk::store::migrate::{MigrateError, copy_index};
+use studydesk::store::server::{Create, ServerStore};
+use studydesk::store::{
+    Mode, Passage, Point, Scope, SearchRequest, Source, StoreError, VectorStore, point_id,
+};
+use uuid::Uuid;
+
+const PAPER: &str = "lora-2106.09685.pdf";
+const DOC_ID: &str = "lora-fixture";
+/// Topics of the fixture's bank items: normalization, attention, position encoding, PEFT, LoRA,
+/// ZeRO and MoE (enough points for a copy of several pages).
+const TOPICS: [&str; 7] = ["t01", "t05", "t06", "t10", "t12", "t23", "t32"];
+
+struct Fixture {
+    points: Vec<Point>,
+    embedder: Embedder,
+}
+
+/// Built once per test binary: embedding is the slow part.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
+    FIXTURE.get_or_init(Fixture::build)
+}
+
+impl Fixture {
+    fn build() -> Fixture {
+        let paths = common::fresh_paths("store-fixture");
+        let embedder = Embedder::open(&paths.cache_dir).unwrap();
+        let bank = Bank::builtin();
+        let mut points = Vec::new();
+        let questions: Vec<_> = bank
+            .questions()
+            .enumerate()
+            .filter(|(_, q)| TOPICS.contains(&q.topic_id.as_str()))
+            .collect();
+        assert!(questions.len() > 20, "both topics have questions");
+        let texts: Vec<String> = questions
+            .iter()
+            .map(|(_, q)| chunk::bank_passage(bank, q))
+            .collect();
+        let vectors = embedder.embed_passages(&texts).unwrap();
+        for (((position, q), text), dense) in questions.iter().zip(texts).zip(vectors) {
+            points.push(Point {
+                id: point_id("bank", *position as u32),
+                sparse: Lexicon::shared().document_vector(&text),
+                dense,
+                passage: Passage {
+                    source: Source::Bank,
+                    question_id: Some(q.id.clone()),
+                    topic_id: Some(q.topic_id.clone()),
+                    doc_id: None,
+                    doc: None,
+                    title: None,
+                    page: None,
+                    page_end: None,
+                    section: q.subsection.clone(),
+                    chunk: None,
+                    lang: "zh".into(),
+                    text,
+                },
+            });
+        }
+        let path = common::paper(PAPER);
+        let document = extract::extract(
+            &path,
+            &std::fs::read(&path).unwrap(),
+            &extract::pdfium_path(&paths.cache_dir),
+        )
+        .unwrap();
+        let chunker = Chunker::from_tokenizer_file(
+            &paths
+                .cache_dir
+                .join(studydesk::embed::MODEL_RELATIVE_DIR)
+                .join("tokenizer.json"),
+        )
+        .unwrap();
+        let chunks: Vec<_> = chunker
+            .chunk_document(&document)
+            .into_iter()
+            .take(120)
+            .collect();
+        let texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();
+        let vectors = embedder.embed_passages(&texts).unwrap();
+        for (c, dense) in chunks.iter().zip(vectors) {
+            points.push(Point {
+                id: point_id(DOC_ID, c.index),
+                sparse: Lexicon::shared().document_vector(&c.text),
+                dense,
+                passage: Passage {
+                    source: Source::Doc,
+                    question_id: None,
+                    topic_id: None,
+                    doc_id: Some(DOC_ID.into()),
+                    doc: Some(PAPER.into()),
+                    title: Some(document.title.clone()),
+                    page: c.page,
+                    page_end: c.page_end,
+                    section: c.section.clone(),
+                    chunk: Some(c.index),
+                    lang: studydesk::lexical::language_of(&c.text).into(),
+                    text: c.text.clone(),
+                },
+            });
+        }
+        Fixture { points, embedder }
+    }
+
+    fn count(&self, keep: impl Fn(&Passage) -> bool) -> usize {
+        self.points.iter().filter(|p| keep(&p.passage)).count()
+    }
+
+    fn search(
+        &self,
+        store: &dyn VectorStore,
+        query: &str,
+        scope: &Scope,
+        mode: Mode,
+    ) -> Vec<studydesk::store::Hit> {
+        let dense = self.embedder.embed_query(query).unwrap();
+        let sparse = Lexicon::shared().query_vector(query);
+        store
+            .search(&SearchRequest {
+                dense: &dense,
+                sparse: &sparse,
+                scope,
+                mode,
+                limit: 10,
+                candidates: 50,
+            })
+            .unwrap()
+    }
+}
+
+/// A line on the terminal even while the test harness captures output (it captures the print
+/// macros only), so that a run always shows which backends it covered.
+fn say(line: String) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A backend under test, with a way to remove what it created.
+struct Backend {
+    name: String,
+    store: Box<dyn VectorStore>,
+    server: Option<ServerStoreConfig>,
+}
+
+/// A collection name no earlier or concurrent run uses.
+fn unique_collection(purpose: &str) -> String {
+    format!(
+        "studydesk-test-{purpose}-{}",
+        Uuid::new_v4().simple().to_string().get(..12).unwrap()
+    )
+}
+
+fn server_config(purpose: &str) -> Option<ServerStoreConfig> {
+    let url = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty())?;
+    Some(ServerStoreConfig {
+        qdrant_url: url,
+        api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
+        collection: unique_collection(purpose),
+    })
+}
+
+/// The embedded engine always; a server when `QDRANT_URL` is set. Says which ran.
+fn backends(purpose: &str) -> Vec<Backend> {
+    let dir = tempdir(purpose);
+    let mut out = vec![Backend {
+        name: "embedded (qdrant-edge)".into(),
+        store: Box::new(EdgeStore::open(&dir).unwrap()),
+        server: None,
+    }];
+    match server_config(purpose) {
+        Some(config) => {
+            let store = ServerStore::connect(&config, Create::IfMissing)
+                .unwrap_or_else(|e| panic!("QDRANT_URL is set but the server cannot be used: {e}"));
+            out.push(Backend {
+                name: format!("Qdrant server at {}", config.qdrant_url),
+                store: Box::new(store),
+                server: Some(config),
+            });
+        }
+        None => say(format!(
+            "store contract ({purpose}): Qdrant server SKIPPED: QDRANT_URL is not set (no Qdrant server can be installed on these machines)"
+        )),
+    }
+    say(format!(
+        "store contract ({purpose}): running on {}",
+        out.iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some(config) = &self.server
+            && let Ok(store) = ServerStore::connect(config, Create::Never)
+        {
+            let _ = store.drop_collection();
+        }
+    }
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("store-{name}-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn ids(hits: &[studydesk::store::Hit]) -> Vec<Uuid> {
+    hits.iter().map(|h| h.id).collect()
+}
+
+/// Every point of a store, walked in pages of `size`.
+fn walk(store: &dyn VectorStore, size: usize) -> BTreeMap<Uuid, Point> {
+    let mut out = BTreeMap::new();
+    let mut from = None;
+    loop {
+        let page = store.page(from, size).unwrap();
+        assert!(page.points.len() <= size);
+        for point in page.points {
+            assert!(out.insert(point.id, point).is_none(), "a point came twice");
+        }
+        match page.next {
+            Some(next) => from = Some(next),
+            None => return out,
+        }
+    }
+}
+
+/// Vectors survive a round trip up to float rounding (a server may re-normalise for cosine),
+/// and sparse vectors up to the order of their entries.
+fn assert_same_point(stored: &Point, original: &Point, backend: &str) {
+    assert_eq!(
+        stored.passage, original.passage,
+        "{backend}: payload of {}",
+        original.id
+    );
+    assert_eq!(stored.dense.len(), original.dense.len());
+    let max_diff = stored
+        .dense
+        .iter()
+        .zip(&original.dense)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        max_diff < 1e-4,
+        "{backend}: dense vector of {} changed by {max_diff}",
+        original.id
+    );
+    let sorted = |p: &Point| {
+        let mut pairs: Vec<(u32, u32)> = p
+            .sparse
+            .indices
+            .iter()
+            .zip(&p.sparse.values)
+            .map(|(i, v)| (*i, v.to_bits()))
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    assert_eq!(
+        sorted(stored),
+        sorted(original),
+        "{backend}: sparse vector of {}",
+        original.id
+    );
+}
+
+#[test]
+fn every_backend_keeps_the_store_contract() {
+    let fixture = fixture();
+    let (bank_count, doc_count) = (
+        fixture.count(|p| p.source == Source::Bank),
+        fixture.count(|p| p.source == Source::Doc),
+    );
+    let topic_count = fixture.count(|p| p.topic_id.as_deref() == Some("t01"));
+    assert!(doc_count >= 20 && topic_count > 0);
+    let all = Scope::default();
+    let bank = Scope {
+        source: Some(Source::Bank),
+        ..Scope::default()
+    };
+    let mut rankings: Vec<(String, Vec<Vec<Uuid>>)> = Vec::new();
+    for backend in backends("contract") {
+        let (name, store) = (backend.name.as_str(), backend.store.as_ref());
+
+        // Empty.
+        assert_eq!(store.count(&all).unwrap(), 0, "{name}");
+        assert!(store.page(None, 10).unwrap().points.is_empty(), "{name}");
+        assert!(
+            fixture
+                .search(store, "LayerNorm", &all, Mode::Hybrid)
+                .is_empty()
+        );
+
+        // Upserts in two batches; repeating one is harmless (ids are deterministic).
+        let (first, second) = fixture.points.split_at(30);
+        store.upsert(first.to_vec()).unwrap();
+        store.upsert(second.to_vec()).unwrap();
+        store.upsert(first.to_vec()).unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.count(&all).unwrap(), fixture.points.len(), "{name}");
+        assert_eq!(store.count(&bank).unwrap(), bank_count, "{name}");
+        assert_eq!(
+            store.count(&Scope::doc(DOC_ID)).unwrap(),
+            doc_count,
+            "{name}"
+        );
+        let t01 = Scope {
+            topic_id: Some("t01".into()),
+            ..Scope::default()
+        };
+        assert_eq!(store.count(&t01).unwrap(), topic_count, "{name}");
+        let english = Scope {
+            lang: Some("en".into()),
+            ..Scope::default()
+        };
+        assert_eq!(
+            store.count(&english).unwrap(),
+            fixture.count(|p| p.lang == "en"),
+            "{name}"
+        );
+
+        // Everything comes back whole, by a walk in pages and by scope.
+        let walked = walk(store, 7);
+        assert_eq!(walked.len(), fixture.points.len(), "{name}");
+        for original in &fixture.points {
+            assert_same_point(&walked[&original.id], original, name);
+        }
+        let passages = store.passages(&Scope::doc(DOC_ID)).unwrap();
+        assert_eq!(passages.len(), doc_count, "{name}");
+        assert!(
+            passages
+                .iter()
+                .all(|(_, p)| p.doc.as_deref() == Some(PAPER))
+        );
+
+        // Search: each mode finds the right item; filters hold.
+        let mut ranking = Vec::new();
+        for (query, mode, expected) in [
+            (
+                "LayerNorm 和 BatchNorm 有什么区别",
+                Mode::Hybrid,
+                Source::Bank,
+            ),
+            (
+                "LayerNorm 和 BatchNorm 有什么区别",
+                Mode::Dense,
+                Source::Bank,
+            ),
+            (
+                "LayerNorm 和 BatchNorm 有什么区别",
+                Mode::Lexical,
+                Source::Bank,
+            ),
+            (
+                "low-rank decomposition of the weight update matrices",
+                Mode::Hybrid,
+                Source::Doc,
+            ),
+            (
+                "low-rank decomposition of the weight update matrices",
+                Mode::Dense,
+                Source::Doc,
+            ),
+            (
+                "low-rank decomposition of the weight update matrices",
+                Mode::Lexical,
+                Source::Doc,
+            ),
+        ] {
+            let hits = fixture.search(store, query, &all, mode);
+            assert_eq!(hits.len(), 10, "{name}: {mode:?} {query}");
+            assert_eq!(hits[0].passage.source, expected, "{name}: {mode:?} {query}");
+            assert!(
+                hits.windows(2).all(|w| w[0].score >= w[1].score),
+                "{name}: {mode:?} scores descend"
+            );
+            ranking.push(ids(&hits));
+        }
+        let top = fixture.search(
+            store,
+            "LayerNorm 和 BatchNorm 有什么区别",
+            &t01,
+            Mode::Hybrid,
+        );
+        assert_eq!(top[0].passage.topic_id.as_deref(), Some("t01"), "{name}");
+        assert!(
+            top.iter()
+                .all(|h| h.passage.topic_id.as_deref() == Some("t01")),
+            "{name}"
+        );
+        let in_doc = fixture.search(store, "LayerNorm", &Scope::doc(DOC_ID), Mode::Hybrid);
+        assert!(!in_doc.is_empty());
+        assert!(
+            in_doc
+                .iter()
+                .all(|h| h.passage.doc_id.as_deref() == Some(DOC_ID)),
+            "{name}"
+        );
+        rankings.push((name.to_string(), ranking));
+
+        // Deleting a document removes its passages only.
+        store.delete(&Scope::doc(DOC_ID)).unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.count(&Scope::doc(DOC_ID)).unwrap(), 0, "{name}");
+        assert_eq!(store.count(&all).unwrap(), bank_count, "{name}");
+        let after = fixture.search(store, "low-rank decomposition", &all, Mode::Hybrid);
+        assert!(
+            after.iter().all(|h| h.passage.source == Source::Bank),
+            "{name}"
+        );
+        store.optimize().unwrap();
+        assert_eq!(store.count(&all).unwrap(), bank_count, "{name}");
+    }
+    // With a few hundred points both engines search exhaustively, so they must rank alike.
+    for (name, ranking) in &rankings[1..] {
+        assert_eq!(
+            ranking, &rankings[0].1,
+            "{name} ranks unlike the embedded engine"
+        );
+    }
+}
+
+#[test]
+fn an_index_is_copied_whole_and_an_interrupted_copy_resumes() {
+    let fixture = fixture();
+    let source = EdgeStore::open(&tempdir("copy-source")).unwrap();
+    source.upsert(fixture.points.clone()).unwrap();
+    let total = fixture.points.len();
+    assert!(total > 256, "the copy needs several pages ({total} points)");
+    for backend in backends("copy") {
+        let (name, target) = (backend.name.as_str(), backend.store.as_ref());
+        let checkpoint = tempdir("copy-checkpoint").join("migration.json");
+
+        // Stopped after the first page: nothing lost, a checkpoint left.
+        let cancel = AtomicBool::new(false);
+        let stopped = copy_index(
+            &source,
+            target,
+            &checkpoint,
+            &mut |done, _| {
+                if done > 0 {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            },
+            &cancel,
+        );
+        let Err(MigrateError::Interrupted { done, total: t }) = stopped else {
+            panic!("{name}: expected an interrupted copy, got {stopped:?}");
+        };
+        assert_eq!((done, t), (256, total), "{name}");
+        assert!(checkpoint.is_file(), "{name}");
+        assert_eq!(target.count(&Scope::default()).unwrap(), 256, "{name}");
+
+        // Run again: resumes from the checkpoint and finishes, verified.
+        let report = copy_index(
+            &source,
+            target,
+            &checkpoint,
+            &mut |_, _| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert!(report.resumed, "{name}");
+        assert_eq!(report.copied, total - 256, "{name}");
+        assert_eq!(report.bank + report.docs, total, "{name}");
+        assert!(
+            !checkpoint.exists(),
+            "{name}: the checkpoint is removed when done"
+        );
+        let copied = walk(target, 100);
+        for original in &fixture.points {
+            assert_same_point(&copied[&original.id], original, name);
+        }
+
+        // A second copy into the now full target is refused, and changes nothing.
+        let refused = copy_index(
+            &source,
+            target,
+            &checkpoint,
+            &mut |_, _| {},
+            &AtomicBool::new(false),
+        );
+        assert!(
+            matches!(&refused, Err(MigrateError::TargetNotEmpty { count, .. }) if *count == total),
+            "{name}: {refused:?}"
+        );
+        assert_eq!(target.count(&Scope::default()).unwrap(), total, "{name}");
+    }
+    assert_eq!(
+        source.count(&Scope::default()).unwrap(),
+        total,
+        "the source is only read"
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_named_and_the_local_index_is_untouched() {
+    let paths = common::fresh_paths("store-unreachable");
+    // A port nobody listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = ServerStoreConfig {
+        qdrant_url: url.clone(),
+        api_key_env: None,
+        collection: "studydesk".into(),
+    };
+    let error = ServerStore::connect(&config, Create::IfMissing)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&error, StoreError::Unreachable { url: u, .. } if *u == url),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(&url) && message.contains("connection refused"),
+        "{message}"
+    );
+
+    // A library with documents in its embedded index, then config.toml pointed at the server.
+    let local = EdgeStore::open(&paths.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+    let fixture_point = Point {
+        id: point_id("note", 0),
+        dense: vec![1.0 / (studydesk::embed::DIMENSION as f32).sqrt(); studydesk::embed::DIMENSION],
+        sparse: Lexicon::shared().document_vector("rotary position embedding"),
+        passage: Passage {
+            source: Source::Doc,
+            question_id: None,
+            topic_id: None,
+            doc_id: Some("note".into()),
+            doc: Some("note.md".into()),
+            title: Some("note".into()),
+            page: None,
+            page_end: None,
+            section: None,
+            chunk: Some(0),
+            lang: "en".into(),
+            text: "rotary position embedding".into(),
+        },
+    };
+    local.upsert(vec![fixture_point]).unwrap();
+    local.flush().unwrap();
+    drop(local);
+    let settings = studydesk::config::Config {
+        store: StoreConfig::Server(config),
+        ..Default::default()
+    };
+    settings.save(&paths).unwrap();
+
+    // Opening the library fails with the server's address and cause.
+    let error = studydesk::library::Library::open(&paths)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains(&url) && error.contains("connection refused"),
+        "{error}"
+    );
+    // So does the CLI, and `store migrate --to` copies nothing.
+    for args in [
+        vec!["search", "rotary"],
+        vec!["store", "status"],
+        vec!["store", "migrate", "--to", url.as_str()],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_studydesk"))
+            .arg("--data-dir")
+            .arg(&paths.data_dir)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&url) && stderr.contains("connection refused"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // The embedded index still holds its passage.
+    let local = EdgeStore::open(&paths.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+    assert_eq!(local.count(&Scope::default()).unwrap(), 1);
+}
+
+#[test]
+fn config_selects_the_store() {
+    let parse = |text: &str| toml::from_str::<studydesk::config::Config>(text);
+    assert_eq!(parse("").unwrap().store, StoreConfig::Embedded);
+    assert_eq!(
+        parse(r#"store = "embedded""#).unwrap().store,
+        StoreConfig::Embedded
+    );
+    let server =
+        parse(r#"store = { qdrant_url = "https://q.example:6334", api_key_env = "QKEY" }"#)
+            .unwrap()
+            .store;
+    assert_eq!(
+        server,
+        StoreConfig::Server(ServerStoreConfig {
+            qdrant_url: "https://q.example:6334".into(),
+            api_key_env: Some("QKEY".into()),
+            collection: "studydesk".into(),
+        })
+    );
+    // Written and read back the same way (config.toml is rewritten by the app's settings).
+    let config = studydesk::config::Config {
+        store: server.clone(),
+        ..Default::default()
+    };
+    let text = toml::to_string_pretty(&config).unwrap();
+    assert_eq!(parse(&text).unwrap().store, server);
+    let message = parse(r#"store = "qdrant""#).unwrap_err().to_string();
+    assert!(message.contains("unknown store \"qdrant\""), "{message}");
+    let message = parse(r#"store = { qdrant_url = "http://x:6334", colection = "a" }"#)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("unknown field `colection`"), "{message}");
+}
+
+/// Errors only a real server can produce; skipped (and said so) without one.
+#[test]
+fn a_server_reports_a_wrong_key_a_missing_collection_and_a_dimension_mismatch() {
+    let Some(config) = server_config("errors") else {
+        say(
+            "store server errors: SKIPPED: QDRANT_URL is not set (no Qdrant server can be installed on these machines)".into()
+        );
+        return;
+    };
+    // A collection that does not exist, opened for reading.
+    let missing = ServerStore::connect(&config, Create::Never).err().unwrap();
+    assert!(
+        matches!(missing, StoreError::MissingCollection { .. }),
+        "{missing:?}"
+    );
+
+    // A collection made for another embedding model (768 dimensions).
+    let client = qdrant_client::Qdrant::from_url(&config.qdrant_url)
+        .api_key(std::env::var("QDRANT_API_KEY").ok())
+        .skip_compatibility_check()
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut vectors = qdrant_client::qdrant::VectorsConfigBuilder::default();
+    vectors.add_named_vector_params(
+        "dense",
+        qdrant_client::qdrant::VectorParamsBuilder::new(
+            768,
+            qdrant_client::qdrant::Distance::Cosine,
+        ),
+    );
+    runtime
+        .block_on(
+            client.create_collection(
+                qdrant_client::qdrant::CreateCollectionBuilder::new(&config.collection)
+                    .vectors_config(vectors),
+            ),
+        )
+        .unwrap();
+    let mismatch = ServerStore::connect(&config, Create::IfMissing).err();
+    runtime
+        .block_on(client.delete_collection(&config.collection))
+        .unwrap();
+    let mismatch = mismatch.unwrap();
+    assert!(
+        matches!(mismatch, StoreError::Incompatible { .. }),
+        "{mismatch:?}"
+    );
+    assert!(mismatch.to_string().contains("768"), "{mismatch}");
+
+    // A wrong key, when the server wants one.
+    if std::env::var_os("QDRANT_API_KEY").is_some() {
+        // SAFETY: set before any thread of this test reads it; the variable is this test's own.
+        unsafe { std::env::set_var("STUDYDESK_TEST_WRONG_QDRANT_KEY", "not-the-key") };
+        let wrong = ServerStoreConfig {
+            api_key_env: Some("STUDYDESK_TEST_WRONG_QDRANT_KEY".into()),
+            ..config.clone()
+        };
+        let refused = ServerStore::connect(&wrong, Create::IfMissing)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(refused, StoreError::Unauthorized { .. }),
+            "{refused:?}"
+        );
+    } else {
+        say("store server errors: wrong key SKIPPED: QDRANT_API_KEY is not set".into());
+    }
+}
