@@ -356,13 +356,16 @@ await step('stats: table and chart', async () => {
   await shot('stats');
 });
 
-await step('settings: form, data folder and version', async () => {
+await step('settings: form, index, data folder and version', async () => {
   await nav('settings');
   await page.waitForSelector(tid('settings-form'), { timeout: 30_000 });
   const version = (await page.locator(tid('version')).innerText()).trim();
   const dataDir = (await page.locator(tid('data-dir')).innerText()).trim();
   if (!version || version === '—') throw new Error('no version shown');
   if (!dataDir || dataDir === '—') throw new Error('no data folder shown');
+  // The default store is the embedded engine, in the data folder's index/ folder.
+  const index = (await page.locator(tid('index-location')).innerText()).trim();
+  if (!index.includes('embedded') || !index.includes(dataDir)) throw new Error(`index shown as ${index}`);
   await shot('settings');
 });
 
