@@ -52,8 +52,15 @@ struct ModelGrade {
     model_answer: String,
 }
 
+/// Room for the longest reply the schema allows (3 × 4 × 80 + 600 characters, plus syntax), at
+/// worst one token per character.
+const GRADE_MAX_TOKENS: u32 = 1800;
+
+/// Every string is bounded so that the grammar closes the JSON within `GRADE_MAX_TOKENS` even
+/// when a small model falls into repeating itself (otherwise the reply is cut mid-string).
 fn grade_schema() -> serde_json::Value {
-    let list = json!({"type": "array", "items": {"type": "string"}, "maxItems": 4});
+    let list =
+        json!({"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 4});
     json!({
         "type": "object",
         "properties": {
@@ -61,7 +68,7 @@ fn grade_schema() -> serde_json::Value {
             "correct": list,
             "missed": list,
             "wrong": list,
-            "model_answer": {"type": "string"}
+            "model_answer": {"type": "string", "maxLength": 600}
         },
         "required": ["score", "correct", "missed", "wrong", "model_answer"],
         "additionalProperties": false
@@ -170,7 +177,7 @@ pub fn grade(
     ));
     let options = ChatOptions {
         temperature: Some(0.0),
-        max_tokens: Some(600),
+        max_tokens: Some(GRADE_MAX_TOKENS),
         json_schema: Some(grade_schema()),
         seed: None,
     };
