@@ -636,6 +636,12 @@ impl App {
             "page_image" => {
                 let a: PageArgs = args(command, raw)?;
                 let doc = self.library.find_doc(&a.doc_id)?;
+                if doc.path.is_empty() {
+                    return Err(AppError::Invalid(format!(
+                        "{}: the file is not on this computer (its passages came from a shared or copied index), so its pages cannot be shown; the cited passage is the text above",
+                        doc.file_name
+                    )));
+                }
                 let image = crate::extract::render::render_page(
                     &crate::extract::pdfium_path(&self.paths.cache_dir),
                     std::path::Path::new(&doc.path),

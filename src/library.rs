@@ -129,6 +129,7 @@ impl Library {
             index_key,
         };
         library.recover()?;
+        library.adopt_indexed_docs()?;
         Ok(library)
     }
 
@@ -140,6 +141,55 @@ impl Library {
     /// The records database (documents, conversations), locked for the caller.
     pub fn records(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gives a record to every document whose passages are in the index but not in this data
+    /// folder's records: imported on another device into a shared Qdrant collection, or brought
+    /// in by `store migrate --from`. They are then listed, cited and removable like any other;
+    /// their pages show as text, since the file itself is elsewhere. Returns how many.
+    pub fn adopt_indexed_docs(&self) -> Result<usize, LibraryError> {
+        let docs_scope = Scope {
+            source: Some(Source::Doc),
+            ..Scope::default()
+        };
+        let known = self.records().all()?;
+        let recorded: usize = known.iter().map(|d| d.chunks as usize).sum();
+        // One count settles the usual case without reading any passage.
+        if self.store.count(&docs_scope)? == recorded {
+            return Ok(0);
+        }
+        let mut found: std::collections::BTreeMap<String, DocRecord> = Default::default();
+        for (_, passage) in self.store.passages(&docs_scope)? {
+            let Some(doc_id) = passage.doc_id.clone() else {
+                continue;
+            };
+            if known.iter().any(|d| d.id == doc_id) {
+                continue;
+            }
+            let file_name = passage.doc.clone().unwrap_or_else(|| doc_id.clone());
+            let record = found.entry(doc_id.clone()).or_insert_with(|| DocRecord {
+                kind: extract::kind_of(Path::new(&file_name)).unwrap_or(DocKind::Text),
+                title: passage.title.clone().unwrap_or_else(|| file_name.clone()),
+                id: doc_id,
+                file_name,
+                path: String::new(),
+                pages: None,
+                chunks: 0,
+                ready: true,
+                index_key: self.index_key.clone(),
+                imported_at: String::new(),
+            });
+            record.chunks += 1;
+            if let Some(last) = passage.page_end.or(passage.page) {
+                record.pages = Some(record.pages.unwrap_or(0).max(last));
+            }
+        }
+        let records = self.records();
+        for record in found.values() {
+            records.begin_import(record)?;
+            records.finish_import(&record.id)?;
+        }
+        Ok(found.len())
     }
 
     /// Removes the partial points of imports that never finished (the process was killed).
@@ -170,9 +220,14 @@ impl Library {
         };
         let bank = Bank::builtin();
         let expected = bank.questions().count();
-        if self.records().meta("bank_index")?.as_deref() == Some(fingerprint.as_str())
-            && self.store.count(&bank_scope)? == expected
+        let count = self.store.count(&bank_scope)?;
+        let recorded = self.records().meta("bank_index")?;
+        if count == expected
+            && (recorded.as_deref() == Some(fingerprint.as_str())
+                || (recorded.is_none() && self.bank_matches_index(bank)?))
         {
+            // A shared or copied index indexed by another data folder: adopt it as it is.
+            self.records().set_meta("bank_index", &fingerprint)?;
             return Ok(false);
         }
         self.store.delete(&bank_scope)?;
@@ -229,6 +284,35 @@ impl Library {
         }
         self.store.flush()?;
         self.records().set_meta("bank_index", &fingerprint)?;
+        Ok(true)
+    }
+
+    /// Whether the indexed bank is this bank embedded by this model: the first and last items'
+    /// stored text and vectors must match what this library would write. (A data folder that
+    /// opens a shared Qdrant collection has no record of how its bank was indexed.)
+    fn bank_matches_index(&self, bank: &Bank) -> Result<bool, LibraryError> {
+        let questions: Vec<_> = bank.questions().collect();
+        let Some(last) = questions.len().checked_sub(1) else {
+            return Ok(false);
+        };
+        for position in [0, last] {
+            let id = point_id("bank", position as u32);
+            let page = self.store.page(Some(id), 1)?;
+            let Some(stored) = page.points.into_iter().find(|p| p.id == id) else {
+                return Ok(false);
+            };
+            let text = chunk::bank_passage(bank, questions[position]);
+            if stored.passage.text != text {
+                return Ok(false);
+            }
+            let fresh = self.embedder.embed_passages(std::slice::from_ref(&text))?;
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let dot: f32 = fresh[0].iter().zip(&stored.dense).map(|(a, b)| a * b).sum();
+            let cosine = dot / (norm(&fresh[0]) * norm(&stored.dense)).max(f32::EPSILON);
+            if cosine < 0.999 {
+                return Ok(false);
+            }
+        }
         Ok(true)
     }
 

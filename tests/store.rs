@@ -718,3 +718,108 @@ fn a_server_reports_a_wrong_key_a_missing_collection_and_a_dimension_mismatch() 
         say("store server errors: wrong key SKIPPED: QDRANT_API_KEY is not set".into());
     }
 }
+
+/// A data folder opened on an index that another one built (a shared server collection, or a
+/// copy) lists its documents and keeps its bank instead of re-indexing it.
+#[test]
+fn a_library_on_an_index_built_elsewhere_adopts_its_bank_and_documents() {
+    use studydesk::library::{Library, Quiet};
+    let first = common::fresh_paths("store-adopt-first");
+    let original = {
+        let library = Library::open(&first).unwrap();
+        assert!(library.ensure_bank_indexed(&Quiet).unwrap());
+        let results = library.import_paths(&[common::paper("rmsnorm-1910.07467.pdf")], &Quiet);
+        assert!(results[0].1.is_ok(), "{:?}", results[0].1);
+        library.docs().unwrap().remove(0)
+    };
+    let second = common::fresh_paths("store-adopt-second");
+    {
+        let from = EdgeStore::open(&first.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+        let to = EdgeStore::open(&second.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+        let checkpoint = second.data_dir.join("copy.json");
+        copy_index(
+            &from,
+            &to,
+            &checkpoint,
+            &mut |_, _| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+    }
+    let library = Library::open(&second).unwrap();
+    let docs = library.docs().unwrap();
+    assert_eq!(docs.len(), 1);
+    let adopted = &docs[0];
+    assert_eq!(
+        (
+            &adopted.id,
+            &adopted.file_name,
+            &adopted.title,
+            adopted.chunks,
+            adopted.pages
+        ),
+        (
+            &original.id,
+            &original.file_name,
+            &original.title,
+            original.chunks,
+            original.pages
+        )
+    );
+    assert!(adopted.ready && adopted.path.is_empty());
+    assert!(
+        !library.ensure_bank_indexed(&Quiet).unwrap(),
+        "the copied bank is the same bank and model: kept, not re-indexed"
+    );
+    // Adopted once: the next open finds nothing new.
+    assert_eq!(library.adopt_indexed_docs().unwrap(), 0);
+    // Removing the document works like for any other.
+    library.remove(&adopted.id).unwrap();
+    assert!(library.docs().unwrap().is_empty());
+}
+
+#[test]
+fn the_store_commands_describe_the_embedded_index_and_refuse_what_cannot_work() {
+    let dir = tempdir("cli");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_studydesk"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let status = run(&["store", "status"]);
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "embedded index in {}",
+            dir.join("index").display()
+        )) && stdout.contains("passages: 0 (question bank 0, documents 0)"),
+        "{stdout}"
+    );
+    // No server in config.toml: `key --store` has nothing to name.
+    let key = run(&["key", "status", "--store"]);
+    assert_eq!(key.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&key.stderr).contains("names no Qdrant server"));
+    // Copying from a server nobody runs.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let from = run(&["store", "migrate", "--from", &url]);
+    let stderr = String::from_utf8_lossy(&from.stderr);
+    assert_eq!(from.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&url) && stderr.contains("connection refused"),
+        "{stderr}"
+    );
+    assert!(!dir.join("store-migration.json").exists());
+}
