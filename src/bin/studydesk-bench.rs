@@ -3,7 +3,8 @@
 //! Prints: cold bank indexing time; pages/s and passages/s importing a folder of papers;
 //! embedding tokens/s against Python onnxruntime on the same ONNX file and texts (as a ratio);
 //! query latency p50/p95 (embedding + hybrid search) at the real corpus size and at a larger
-//! synthetic index after `optimize()`; first-token latency and streaming rate of `ask` on the
+//! synthetic index after `optimize()`; the rate of copying that index the way `store migrate`
+//! does; first-token latency and streaming rate of `ask` on the
 //! local model.
 
 use std::path::PathBuf;
@@ -200,6 +201,27 @@ fn main() -> Result<()> {
         args.synthetic,
         summary(&search_only)
     );
+    // The walk `store migrate` does (pages with vectors, upserts, count checks), here into a
+    // second embedded index so that it runs without a server.
+    let copy_dir = args.scratch.join("synthetic-copy");
+    let _ = std::fs::remove_dir_all(&copy_dir);
+    let copy = EdgeStore::open(&copy_dir)?;
+    let start = Instant::now();
+    let report = studydesk::store::migrate::copy_index(
+        &store,
+        &copy,
+        &args.scratch.join("synthetic-copy.json"),
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )?;
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "index copy (store migrate's walk), {} passages: {seconds:.1} s, {:.0} passages/s",
+        report.copied,
+        report.copied as f64 / seconds
+    );
+    drop(copy);
+    let _ = std::fs::remove_dir_all(&copy_dir);
 
     // 6. `ask` end to end on the local model: retrieval, prompt, streamed generation.
     let Some((binary, model)) = LocalServer::provisioned(&paths.cache_dir) else {
