@@ -9,6 +9,23 @@ pub struct KeyringError(String);
 
 const SERVICE: &str = "studydesk";
 
+/// The environment variable config.toml names for a key is not set (or is empty).
+#[derive(Debug)]
+pub struct UnsetVariable(pub String);
+
+/// The key for a service: the environment variable named in config.toml wins (scripts, CI);
+/// otherwise the OS keyring's entry for `url`, if any. Without a keyring there is no stored
+/// key, and a service that needs one says so when it refuses the request.
+pub fn lookup(env_var: Option<&str>, url: &str) -> Result<Option<String>, UnsetVariable> {
+    match env_var {
+        Some(var) => match std::env::var(var) {
+            Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
+            _ => Err(UnsetVariable(var.to_string())),
+        },
+        None => Ok(load(url).unwrap_or(None)),
+    }
+}
+
 /// Each service has its own key: the account is the base URL without a trailing slash.
 fn account(base_url: &str) -> String {
     base_url.trim().trim_end_matches('/').to_string()

@@ -37,14 +37,9 @@ impl Backend {
             ));
         }
         if let Some(base_url) = &config.base_url {
-            // An environment variable named in the config wins (scripts, CI); otherwise the
-            // key stored in the OS keyring for this endpoint, if any (local servers need none).
-            let api_key = match &config.api_key_env {
-                Some(var) => Some(
-                    std::env::var(var).map_err(|_| LlmError::MissingKey { var: var.clone() })?,
-                ),
-                None => crate::keys::load(base_url).unwrap_or(None),
-            };
+            // Local servers need no key.
+            let api_key = crate::keys::lookup(config.api_key_env.as_deref(), base_url)
+                .map_err(|unset| LlmError::MissingKey { var: unset.0 })?;
             return Ok(Backend::Remote(ChatClient::new(Provider {
                 base_url: base_url.clone(),
                 model: config.model.clone().unwrap_or_else(|| "default".into()),

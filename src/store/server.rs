@@ -62,23 +62,16 @@ impl Drop for ServerStore {
     }
 }
 
-/// The API key: the environment variable named in the config wins; otherwise the OS keyring's
-/// entry for the server URL; a server without authentication needs none.
 fn api_key(config: &ServerStoreConfig) -> Result<Option<String>, StoreError> {
-    if let Some(var) = &config.api_key_env {
-        return match std::env::var(var) {
-            Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
-            _ => Err(StoreError::Open {
-                path: config.qdrant_url.clone(),
-                message: format!(
-                    "the API key variable {var} named in config.toml ([store] api_key_env) is not set"
-                ),
-            }),
-        };
-    }
-    // Without an OS keyring there is no stored key; if the server wants one, its refusal says
-    // how to provide it.
-    Ok(crate::keys::load(&config.qdrant_url).unwrap_or(None))
+    crate::keys::lookup(config.api_key_env.as_deref(), &config.qdrant_url).map_err(|unset| {
+        StoreError::Open {
+            path: config.qdrant_url.clone(),
+            message: format!(
+                "the API key variable {} named in config.toml ([store] api_key_env) is not set",
+                unset.0
+            ),
+        }
+    })
 }
 
 impl ServerStore {
