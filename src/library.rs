@@ -12,6 +12,7 @@ use crate::extract::{self, DocKind, ExtractError};
 use crate::lexical::Lexicon;
 use crate::records::{DocRecord, Records, RecordsError};
 use crate::retrieve::{self, QueryVectors, SearchHit, SearchOptions};
+use crate::store::server::Create;
 use crate::store::{Passage, Point, Scope, Source, StoreError, VectorStore, point_id};
 
 /// The embedded index's folder inside the data folder.
@@ -110,7 +111,7 @@ impl Library {
             path: paths.data_dir.clone(),
             source,
         })?;
-        let store = crate::store::open(&config.store, &index_dir)?;
+        let store = crate::store::open(&config.store, &index_dir, Create::IfMissing)?;
         let records = Records::open(&paths.data_dir.join(crate::records::DB_FILE))?;
         let embedder = Embedder::open(&paths.cache_dir)?;
         let chunker = Chunker::from_tokenizer_file(
@@ -222,13 +223,15 @@ impl Library {
         let expected = bank.questions().count();
         let count = self.store.count(&bank_scope)?;
         let recorded = self.records().meta("bank_index")?;
-        if count == expected
-            && (recorded.as_deref() == Some(fingerprint.as_str())
-                || (recorded.is_none() && self.bank_matches_index(bank)?))
-        {
-            // A shared or copied index indexed by another data folder: adopt it as it is.
-            self.records().set_meta("bank_index", &fingerprint)?;
-            return Ok(false);
+        if count == expected {
+            if recorded.as_deref() == Some(fingerprint.as_str()) {
+                return Ok(false);
+            }
+            if recorded.is_none() && self.bank_matches_index(bank)? {
+                // A shared or copied index indexed by another data folder: adopt it as it is.
+                self.records().set_meta("bank_index", &fingerprint)?;
+                return Ok(false);
+            }
         }
         self.store.delete(&bank_scope)?;
         let label = "question bank";
