@@ -200,17 +200,18 @@ pub struct Page {
     pub next: Option<Uuid>,
 }
 
-/// Opens the store the configuration names: the embedded engine in `index_dir`, or a server.
+/// Opens the store the configuration names: the embedded engine in `index_dir`, or a server
+/// (whose collection `create` may create).
 pub fn open(
     config: &crate::config::StoreConfig,
     index_dir: &std::path::Path,
+    create: server::Create,
 ) -> Result<Box<dyn VectorStore>, StoreError> {
     Ok(match config {
         crate::config::StoreConfig::Embedded => Box::new(edge::EdgeStore::open(index_dir)?),
-        crate::config::StoreConfig::Server(server) => Box::new(server::ServerStore::connect(
-            server,
-            server::Create::IfMissing,
-        )?),
+        crate::config::StoreConfig::Server(server) => {
+            Box::new(server::ServerStore::connect(server, create)?)
+        }
     })
 }
 

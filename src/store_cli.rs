@@ -66,10 +66,11 @@ pub fn run(
 }
 
 fn status(out: &mut impl Write, paths: &Paths, config: &Config) -> Result<()> {
-    let store: Box<dyn VectorStore> = match &config.store {
-        StoreConfig::Embedded => Box::new(EdgeStore::open(&paths.data_dir.join(INDEX_DIR))?),
-        StoreConfig::Server(server) => Box::new(ServerStore::connect(server, Create::Never)?),
-    };
+    let store = studydesk::store::open(
+        &config.store,
+        &paths.data_dir.join(INDEX_DIR),
+        Create::Never,
+    )?;
     writeln!(out, "index: {}", store.location())?;
     let count = |source| {
         store.count(&Scope {
