@@ -3,20 +3,19 @@
 //! needs one, in `QDRANT_API_KEY`). No registry ships a Qdrant server binary and these machines
 //! have no container engine, so CI runs the embedded backend only, and the suite says so.
 //!
-//! The fixture is real: bank items and passages of a real paper, embedded with the real model
-//! and BM25 vectors, exactly as the library stores them.
+//! The fixture is real: the points of a library that indexed the whole bank and a real paper
+//! with the real model, read back from its index.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use studydesk::bank::Bank;
-use studydesk::chunk::{self, Chunker};
-use studydesk::config::{ServerStoreConfig, StoreConfig};
+use studydesk::config::{Paths, ServerStoreConfig, StoreConfig};
 use studydesk::embed::Embedder;
-use studydesk::extract;
 use studydesk::lexical::Lexicon;
+use studydesk::library::{INDEX_DIR, Library, Quiet};
+use studydesk::records::DocRecord;
 use studydesk::store::edge::EdgeStore;
 use studydesk::store::migrate::{MigrateError, copy_index};
 use studydesk::store::server::{Create, ServerStore};
@@ -26,17 +25,19 @@ use studydesk::store::{
 use uuid::Uuid;
 
 const PAPER: &str = "lora-2106.09685.pdf";
-const DOC_ID: &str = "lora-fixture";
-/// Topics of the fixture's bank items: normalization, attention, position encoding, PEFT, LoRA,
-/// ZeRO and MoE (enough points for a copy of several pages).
-const TOPICS: [&str; 7] = ["t01", "t05", "t06", "t10", "t12", "t23", "t32"];
 
+/// A real library (the whole bank and one paper, indexed by `Library` itself) and every point
+/// of its embedded index, read back with vectors: the points a store holds in real use.
 struct Fixture {
+    /// The library's folders; its index is closed again once the points are read.
+    paths: Paths,
+    /// The imported paper's record.
+    doc: DocRecord,
     points: Vec<Point>,
     embedder: Embedder,
 }
 
-/// Built once per test binary: embedding is the slow part.
+/// Built once per test binary: indexing is the slow part.
 fn fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(Fixture::build)
@@ -44,85 +45,29 @@ fn fixture() -> &'static Fixture {
 
 impl Fixture {
     fn build() -> Fixture {
-        let paths = common::fresh_paths("store-fixture");
+        let paths = common::fresh_paths("store-library");
+        let doc = {
+            let library = Library::open(&paths).unwrap();
+            assert!(library.ensure_bank_indexed(&Quiet).unwrap());
+            let results = library.import_paths(&[common::paper(PAPER)], &Quiet);
+            assert!(results[0].1.is_ok(), "{:?}", results[0].1);
+            library.docs().unwrap().remove(0)
+        };
+        let points = {
+            let index = EdgeStore::open(&paths.data_dir.join(INDEX_DIR)).unwrap();
+            walk(&index, 256).into_values().collect()
+        };
         let embedder = Embedder::open(&paths.cache_dir).unwrap();
-        let bank = Bank::builtin();
-        let mut points = Vec::new();
-        let questions: Vec<_> = bank
-            .questions()
-            .enumerate()
-            .filter(|(_, q)| TOPICS.contains(&q.topic_id.as_str()))
-            .collect();
-        assert!(questions.len() > 20, "both topics have questions");
-        let texts: Vec<String> = questions
-            .iter()
-            .map(|(_, q)| chunk::bank_passage(bank, q))
-            .collect();
-        let vectors = embedder.embed_passages(&texts).unwrap();
-        for (((position, q), text), dense) in questions.iter().zip(texts).zip(vectors) {
-            points.push(Point {
-                id: point_id("bank", *position as u32),
-                sparse: Lexicon::shared().document_vector(&text),
-                dense,
-                passage: Passage {
-                    source: Source::Bank,
-                    question_id: Some(q.id.clone()),
-                    topic_id: Some(q.topic_id.clone()),
-                    doc_id: None,
-                    doc: None,
-                    title: None,
-                    page: None,
-                    page_end: None,
-                    section: q.subsection.clone(),
-                    chunk: None,
-                    lang: "zh".into(),
-                    text,
-                },
-            });
+        Fixture {
+            paths,
+            doc,
+            points,
+            embedder,
         }
-        let path = common::paper(PAPER);
-        let document = extract::extract(
-            &path,
-            &std::fs::read(&path).unwrap(),
-            &extract::pdfium_path(&paths.cache_dir),
-        )
-        .unwrap();
-        let chunker = Chunker::from_tokenizer_file(
-            &paths
-                .cache_dir
-                .join(studydesk::embed::MODEL_RELATIVE_DIR)
-                .join("tokenizer.json"),
-        )
-        .unwrap();
-        let chunks: Vec<_> = chunker
-            .chunk_document(&document)
-            .into_iter()
-            .take(120)
-            .collect();
-        let texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();
-        let vectors = embedder.embed_passages(&texts).unwrap();
-        for (c, dense) in chunks.iter().zip(vectors) {
-            points.push(Point {
-                id: point_id(DOC_ID, c.index),
-                sparse: Lexicon::shared().document_vector(&c.text),
-                dense,
-                passage: Passage {
-                    source: Source::Doc,
-                    question_id: None,
-                    topic_id: None,
-                    doc_id: Some(DOC_ID.into()),
-                    doc: Some(PAPER.into()),
-                    title: Some(document.title.clone()),
-                    page: c.page,
-                    page_end: c.page_end,
-                    section: c.section.clone(),
-                    chunk: Some(c.index),
-                    lang: studydesk::lexical::language_of(&c.text).into(),
-                    text: c.text.clone(),
-                },
-            });
-        }
-        Fixture { points, embedder }
+    }
+
+    fn doc_scope(&self) -> Scope {
+        Scope::doc(&self.doc.id)
     }
 
     fn count(&self, keep: impl Fn(&Passage) -> bool) -> usize {
@@ -327,7 +272,7 @@ fn every_backend_keeps_the_store_contract() {
         assert_eq!(store.count(&all).unwrap(), fixture.points.len(), "{name}");
         assert_eq!(store.count(&bank).unwrap(), bank_count, "{name}");
         assert_eq!(
-            store.count(&Scope::doc(DOC_ID)).unwrap(),
+            store.count(&fixture.doc_scope()).unwrap(),
             doc_count,
             "{name}"
         );
@@ -352,7 +297,7 @@ fn every_backend_keeps_the_store_contract() {
         for original in &fixture.points {
             assert_same_point(&walked[&original.id], original, name);
         }
-        let passages = store.passages(&Scope::doc(DOC_ID)).unwrap();
+        let passages = store.passages(&fixture.doc_scope()).unwrap();
         assert_eq!(passages.len(), doc_count, "{name}");
         assert!(
             passages
@@ -415,20 +360,20 @@ fn every_backend_keeps_the_store_contract() {
                 .all(|h| h.passage.topic_id.as_deref() == Some("t01")),
             "{name}"
         );
-        let in_doc = fixture.search(store, "LayerNorm", &Scope::doc(DOC_ID), Mode::Hybrid);
+        let in_doc = fixture.search(store, "LayerNorm", &fixture.doc_scope(), Mode::Hybrid);
         assert!(!in_doc.is_empty());
         assert!(
             in_doc
                 .iter()
-                .all(|h| h.passage.doc_id.as_deref() == Some(DOC_ID)),
+                .all(|h| h.passage.doc_id.as_deref() == Some(fixture.doc.id.as_str())),
             "{name}"
         );
         rankings.push((name.to_string(), ranking));
 
         // Deleting a document removes its passages only.
-        store.delete(&Scope::doc(DOC_ID)).unwrap();
+        store.delete(&fixture.doc_scope()).unwrap();
         store.flush().unwrap();
-        assert_eq!(store.count(&Scope::doc(DOC_ID)).unwrap(), 0, "{name}");
+        assert_eq!(store.count(&fixture.doc_scope()).unwrap(), 0, "{name}");
         assert_eq!(store.count(&all).unwrap(), bank_count, "{name}");
         let after = fixture.search(store, "low-rank decomposition", &all, Mode::Hybrid);
         assert!(
@@ -457,6 +402,16 @@ fn an_index_is_copied_whole_and_an_interrupted_copy_resumes() {
     for backend in backends("copy") {
         let (name, target) = (backend.name.as_str(), backend.store.as_ref());
         let checkpoint = tempdir("copy-checkpoint").join("migration.json");
+        // A copy run to its end (or its refusal).
+        let copy_all = || {
+            copy_index(
+                &source,
+                target,
+                &checkpoint,
+                &mut |_, _| {},
+                &AtomicBool::new(false),
+            )
+        };
 
         // Stopped after the first page: nothing lost, a checkpoint left.
         let cancel = AtomicBool::new(false);
@@ -479,14 +434,7 @@ fn an_index_is_copied_whole_and_an_interrupted_copy_resumes() {
         assert_eq!(target.count(&Scope::default()).unwrap(), 256, "{name}");
 
         // Run again: resumes from the checkpoint and finishes, verified.
-        let report = copy_index(
-            &source,
-            target,
-            &checkpoint,
-            &mut |_, _| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let report = copy_all().unwrap();
         assert!(report.resumed, "{name}");
         assert_eq!(report.copied, total - 256, "{name}");
         assert_eq!(report.bank + report.docs, total, "{name}");
@@ -500,13 +448,7 @@ fn an_index_is_copied_whole_and_an_interrupted_copy_resumes() {
         }
 
         // A second copy into the now full target is refused, and changes nothing.
-        let refused = copy_index(
-            &source,
-            target,
-            &checkpoint,
-            &mut |_, _| {},
-            &AtomicBool::new(false),
-        );
+        let refused = copy_all();
         assert!(
             matches!(&refused, Err(MigrateError::TargetNotEmpty { count, .. }) if *count == total),
             "{name}: {refused:?}"
@@ -723,19 +665,13 @@ fn a_server_reports_a_wrong_key_a_missing_collection_and_a_dimension_mismatch() 
 /// copy) lists its documents and keeps its bank instead of re-indexing it.
 #[test]
 fn a_library_on_an_index_built_elsewhere_adopts_its_bank_and_documents() {
-    use studydesk::library::{Library, Quiet};
-    let first = common::fresh_paths("store-adopt-first");
-    let original = {
-        let library = Library::open(&first).unwrap();
-        assert!(library.ensure_bank_indexed(&Quiet).unwrap());
-        let results = library.import_paths(&[common::paper("rmsnorm-1910.07467.pdf")], &Quiet);
-        assert!(results[0].1.is_ok(), "{:?}", results[0].1);
-        library.docs().unwrap().remove(0)
-    };
+    // The fixture's library is the first data folder; its index is copied into a second one.
+    let fixture = fixture();
+    let original = &fixture.doc;
     let second = common::fresh_paths("store-adopt-second");
     {
-        let from = EdgeStore::open(&first.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
-        let to = EdgeStore::open(&second.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+        let from = EdgeStore::open(&fixture.paths.data_dir.join(INDEX_DIR)).unwrap();
+        let to = EdgeStore::open(&second.data_dir.join(INDEX_DIR)).unwrap();
         let checkpoint = second.data_dir.join("copy.json");
         copy_index(
             &from,
