@@ -81,6 +81,30 @@ pub struct SearchHit {
     pub text: String,
 }
 
+impl SearchHit {
+    /// A bank item put among the sources by id rather than found by a search (no rank, no
+    /// score): the question being explained or graded.
+    pub fn bank_item(
+        question_id: String,
+        topic_id: Option<String>,
+        section: Option<String>,
+        text: String,
+    ) -> SearchHit {
+        SearchHit {
+            rank: 0,
+            score: 0.0,
+            source: Source::Bank,
+            question_id: Some(question_id),
+            topic_id,
+            doc: None,
+            doc_id: None,
+            page: None,
+            section,
+            text,
+        }
+    }
+}
+
 /// A query's dense vectors: as written, and bridged with its glossary translations, which
 /// reaches passages in the other language better.
 #[derive(Debug, Clone)]

@@ -147,17 +147,13 @@ impl<'a> Tutor<'a> {
             .iter()
             .position(|h| h.question_id.as_deref() == Some(question_id))
             .map(|i| bank_hits.remove(i));
-        let own = own.unwrap_or_else(|| SearchHit {
-            rank: 0,
-            score: 0.0,
-            source: crate::store::Source::Bank,
-            question_id: Some(item.id.clone()),
-            topic_id: Some(item.topic_id.clone()),
-            doc: None,
-            doc_id: None,
-            page: None,
-            section: item.subsection.clone(),
-            text: item.full_text(&topic.title),
+        let own = own.unwrap_or_else(|| {
+            SearchHit::bank_item(
+                item.id.clone(),
+                Some(item.topic_id.clone()),
+                item.subsection.clone(),
+                item.full_text(&topic.title),
+            )
         });
         let mut hits = vec![own];
         hits.extend(bank_hits.into_iter().take(2));

@@ -96,18 +96,12 @@ pub fn sources(library: &Library, card: &Card) -> Result<Vec<Citation>, QuizErro
                 text.push_str("\n- ");
                 text.push_str(point);
             }
-            SearchHit {
-                rank: 0,
-                score: 0.0,
-                source: Source::Bank,
-                question_id: Some(card.id.clone()),
-                topic_id: card.topic_id.clone(),
-                doc: None,
-                doc_id: None,
-                page: None,
-                section: card.topic_title.clone(),
+            SearchHit::bank_item(
+                card.id.clone(),
+                card.topic_id.clone(),
+                card.topic_title.clone(),
                 text,
-            }
+            )
         }
     };
     let query = format!("{} {}", card.question, card.points.join(" "));
