@@ -22,7 +22,7 @@ trap cleanup EXIT
 echo "test-ui: browser (Chromium) against studydesk serve"
 STUDYDESK_DATA_DIR="$WORK/browser" "$BIN" serve --ui ui/dist >"$WORK/serve.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 120); do grep -q "serving on" "$WORK/serve.log" && break; sleep 0.5; done
+for _ in $(seq 1 120); do grep -q "serving on" "$WORK/serve.log" && break; kill -0 "${pids[-1]}" 2>/dev/null || break; sleep 0.5; done
 url="$(grep -o 'http://127.0.0.1:[^ ]*' "$WORK/serve.log" | head -1)"
 [ -n "$url" ] || { cat "$WORK/serve.log"; echo "test-ui: serve did not start" >&2; exit 1; }
 STUDYDESK_URL="$url" STUDYDESK_PAPER="$REPO_ROOT/../shared/papers/layer-normalization-1607.06450.pdf" \
@@ -38,7 +38,13 @@ STUDYDESK_DATA_DIR="$WORK/desktop" xvfb-run -a -s "-screen 0 1440x900x24" bash -
   "$0" --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$1/tauri-driver.log" 2>&1 &
   driver=$!
   trap "kill $driver 2>/dev/null" EXIT
-  for _ in $(seq 1 60); do curl -s http://127.0.0.1:4444/status >/dev/null && break; sleep 0.5; done
+  ready=0
+  for _ in $(seq 1 60); do curl -s http://127.0.0.1:4444/status >/dev/null && { ready=1; break; }; sleep 0.5; done
+  if [ "$ready" != 1 ]; then
+    cat "$1/tauri-driver.log" >&2
+    echo "test-ui: tauri-driver did not answer on 127.0.0.1:4444 within 30 s" >&2
+    exit 1
+  fi
   TAURI_DRIVER_URL=http://127.0.0.1:4444 STUDYDESK_DESKTOP="$2" SCREENSHOT_DIR="$3" node tests/desktop/window.mjs
 ' "$TOOLS/bin/tauri-driver" "$WORK" "$CARGO_TARGET_DIR/release/studydesk-desktop" "$SHOTS/desktop"
 echo "test-ui: screenshots in $SHOTS"

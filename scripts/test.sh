@@ -4,9 +4,14 @@
 # (Chromium, through `studydesk serve`) and in the real desktop window (tauri-driver under Xvfb).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+# Processes of StudyDesk's kinds already running (another session's), so that only the ones the
+# tests start are checked at the end.
+ours() { ps -eo pid=,args= | grep -E '(llama-server|/qdrant|/studydesk[a-z-]*)( |$)' | grep -v -E 'grep ' || true; }
+before="$(ours)"
 # qpdf makes the encrypted PDF of the bad-input tests; chromium, xvfb, webkit2gtk-driver drive
-# the UI; gnome-keyring and dbus provide an OS keyring for the API-key tests.
-STUDYDESK_EXTRA_APT="qpdf chromium xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11" \
+# the UI; gnome-keyring and dbus provide an OS keyring for the API-key tests, and secret-tool
+# (libsecret-tools) reads it independently of StudyDesk.
+STUDYDESK_EXTRA_APT="qpdf chromium xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools curl" \
   "$REPO_ROOT/scripts/setup.sh" --with-llm --desktop
 cd "$REPO_ROOT"
 (cd ui && npm run --silent check && npm test --silent)
@@ -22,3 +27,10 @@ if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
   exit 1
 fi
 "$REPO_ROOT/scripts/test-ui.sh"
+# Nothing the tests started may outlive them: a model server, a Qdrant server, the app.
+leftover="$(ours | grep -v -x -F -f <(printf '%s\n' "$before") || true)"
+if [ -n "$leftover" ]; then
+  echo "test: processes outlived the tests:" >&2
+  echo "$leftover" >&2
+  exit 1
+fi

@@ -1,25 +1,27 @@
-//! `studydesk`: the command-line face of the StudyDesk core.
+//! `studydesk`: the command line. Everything the app can do goes through the application
+//! layer (`studydesk_app::App`), the same code the desktop window and the browser UI call;
+//! what only a terminal does (reading the bank, keys, moving the index, retrieval evals,
+//! serving the UI) is here too.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use std::sync::atomic::AtomicBool;
-use studydesk::bank::{Bank, Question};
-use studydesk::config::{Config, Paths};
-use studydesk::library::{ImportOutcome, Library};
-use studydesk::llm::Backend;
-use studydesk::quiz::generate::GenerateOptions;
-use studydesk::quiz::{Quiz, SessionOptions};
-use studydesk::retrieve::SearchOptions;
-use studydesk::store::{Mode, Source};
-use studydesk::tutor::{self, Tutor};
+use studydesk_app::{
+    App, AskArgs, ConversationArgs, DocArgs, EditGeneratedArgs, ExportArgs, ExportFormat,
+    GenerateArgs, GeneratedArgs, IdArgs, ImportPathsArgs, ImportedFile, NoArgs, SearchArgs,
+    SearchManyArgs, SessionArgs,
+};
+use studydesk_engine::Lang;
+use studydesk_engine::bank::{Bank, Question};
+use studydesk_engine::config::{Config, Paths};
+use studydesk_engine::store::{Mode, Source};
 
-mod progress;
-mod quiz_cli;
+mod cli;
 mod serve;
-mod store_cli;
+
+use cli::print;
 
 #[derive(Parser)]
 #[command(
@@ -45,7 +47,7 @@ enum Command {
         #[command(subcommand)]
         action: Option<BankAction>,
     },
-    /// Show where StudyDesk keeps its data and the settings in force
+    /// Show where StudyDesk keeps its data, which model answers, and the settings in force
     Info,
     /// Import PDFs, Markdown and text notes (files or folders) into the library
     Import {
@@ -79,6 +81,9 @@ enum Command {
         /// Run every line of this file as a query; prints one JSON object per line
         #[arg(long, value_name = "FILE", conflicts_with = "query")]
         queries_file: Option<PathBuf>,
+        /// Do not translate the query with the model (the glossary still bridges languages)
+        #[arg(long)]
+        no_translate: bool,
     },
     /// Ask a question: a streamed answer from the bank and your documents, with sources
     Ask {
@@ -150,7 +155,7 @@ enum Command {
     /// Store, check or delete the API key of the configured endpoint in the OS keyring
     Key {
         #[command(subcommand)]
-        action: KeyAction,
+        action: cli::keys::KeyAction,
         /// The endpoint [default: [llm] base_url in config.toml]
         #[arg(long, global = true)]
         base_url: Option<String>,
@@ -161,7 +166,7 @@ enum Command {
     /// Where the index lives (embedded engine or Qdrant server); copy it from one to the other
     Store {
         #[command(subcommand)]
-        action: store_cli::StoreAction,
+        action: cli::store::StoreAction,
     },
     /// Serve the app's UI to a browser on 127.0.0.1 (prints the URL with its access token)
     Serve {
@@ -180,17 +185,32 @@ enum Command {
         json: bool,
         #[arg(long, default_value = "hybrid")]
         mode: Mode,
+        /// Do not translate the queries with the model (the glossary still bridges languages)
+        #[arg(long)]
+        no_translate: bool,
     },
-}
-
-#[derive(Subcommand)]
-enum KeyAction {
-    /// Store the key, read from standard input (not echoed on a terminal)
-    Set,
-    /// Whether a key is stored
-    Status,
-    /// Delete the stored key
-    Delete,
+    /// Score the tutor's answers on sets of questions (question TAB paper TAB key facts):
+    /// key-fact coverage, the expected paper cited, any citation, seconds per answer
+    EvalAnswers {
+        #[arg(required = true, value_name = "ANSWERS_TSV")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Print every answer with its citations
+        #[arg(long)]
+        show: bool,
+    },
+    /// Score the grading on sets of learner answers (card TAB good|partial|wrong TAB answer):
+    /// band accuracy, good > partial > wrong per card, mean grade per band
+    EvalGrades {
+        #[arg(required = true, value_name = "GRADES_TSV")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Print what was found correct, missed and wrong in every answer
+        #[arg(long)]
+        show: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,14 +253,18 @@ enum BankAction {
 fn main() {
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
-        // One clear line: the chain of causes, outermost first.
-        let _ = writeln!(std::io::stderr(), "studydesk: {error:#}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "studydesk: {}",
+            cli::errors::one_line(&error)
+        );
         std::process::exit(1);
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
     let paths = Paths::resolve(cli.data_dir.as_deref())?;
+    // A typo in config.toml is reported whatever the command, not only by those that read it.
     let config = Config::load(&paths)?;
     let mut out = std::io::stdout().lock();
     match cli.command {
@@ -249,17 +273,23 @@ fn run(cli: Cli) -> Result<()> {
             writeln!(out, "data folder:  {}", paths.data_dir.display())?;
             writeln!(out, "config file:  {}", paths.config_file().display())?;
             writeln!(out, "cache folder: {}", paths.cache_dir.display())?;
+            let plan = studydesk_app::model::plan(&config.llm, &paths.cache_dir);
+            writeln!(out, "model:        {}", print::plan(&plan))?;
             write!(out, "{}", toml::to_string_pretty(&config)?)?;
         }
         Command::Import { paths: inputs } => {
-            let library = open_library(&paths)?;
-            let progress = progress::Bars::new();
-            let results = library.import_paths(&inputs, &progress);
-            progress.finish();
-            let mut failed = 0;
-            for (_, result) in &results {
-                match result {
-                    Ok(ImportOutcome::Imported { doc, replaced }) => {
+            let app = open_app(&paths)?;
+            let terminal = cli::Terminal::new();
+            let report = app.import_paths(
+                ImportPathsArgs {
+                    paths: inputs.iter().map(|p| p.display().to_string()).collect(),
+                },
+                &terminal.call(),
+            )?;
+            terminal.finish();
+            for file in &report.files {
+                match file {
+                    ImportedFile::Imported { doc, replaced } => {
                         let pages = doc
                             .pages
                             .map(|p| format!("{p} pages, "))
@@ -275,52 +305,35 @@ fn run(cli: Cli) -> Result<()> {
                             doc.file_name, doc.chunks
                         )?;
                     }
-                    Ok(ImportOutcome::Unchanged { doc }) => {
+                    ImportedFile::Unchanged { doc } => {
                         writeln!(out, "unchanged {}: already imported", doc.file_name)?;
                     }
-                    Err(error) => {
-                        failed += 1;
-                        eprintln!("failed    {error}");
+                    ImportedFile::Failed { error, .. } => {
+                        eprintln!("failed    {}", cli::errors::with_hint(error));
                     }
                 }
             }
+            let failed = report.failed();
             if failed > 0 {
                 anyhow::bail!(
                     "{failed} of {} files could not be imported (see above)",
-                    results.len()
+                    report.files.len()
                 );
             }
         }
         Command::Docs { json } => {
-            let library = open_library(&paths)?;
-            let docs = library.docs()?;
+            let app = open_app(&paths)?;
+            let docs = app.docs(NoArgs {}, &cli::quiet())?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &docs)?;
                 writeln!(out)?;
-            } else if docs.is_empty() {
-                writeln!(out, "no documents yet: `studydesk import <file-or-folder>`")?;
             } else {
-                for d in docs {
-                    let pages = d
-                        .pages
-                        .map(|p| format!("{p:>3} pages"))
-                        .unwrap_or_else(|| "     note".into());
-                    let state = if d.ready { "" } else { "  (import unfinished)" };
-                    writeln!(
-                        out,
-                        "{}  {pages}  {:>4} passages  {}  {}  \"{}\"{state}",
-                        &d.id[..12],
-                        d.chunks,
-                        d.imported_at,
-                        d.file_name,
-                        d.title
-                    )?;
-                }
+                print::docs(&mut out, &docs)?;
             }
         }
         Command::Remove { doc } => {
-            let library = open_library(&paths)?;
-            let removed = library.remove(&doc)?;
+            let app = open_app(&paths)?;
+            let removed = app.remove_doc(DocArgs { doc_id: doc }, &cli::quiet())?.doc;
             writeln!(
                 out,
                 "removed {} ({} passages)",
@@ -335,21 +348,16 @@ fn run(cli: Cli) -> Result<()> {
             source,
             mode,
             queries_file,
+            no_translate,
         } => {
-            let library = open_library(&paths)?;
-            let options = SearchOptions {
-                top_k,
-                topic_id: topic,
-                source: source.map(|s| {
-                    if s == "bank" {
-                        Source::Bank
-                    } else {
-                        Source::Doc
-                    }
-                }),
-                mode,
-                doc_id: None,
-            };
+            let app = open_app(&paths)?;
+            let source = source.map(|s| {
+                if s == "bank" {
+                    Source::Bank
+                } else {
+                    Source::Doc
+                }
+            });
             if let Some(file) = queries_file {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
@@ -359,7 +367,18 @@ fn run(cli: Cli) -> Result<()> {
                     .filter(|l| !l.is_empty())
                     .map(String::from)
                     .collect();
-                for (query, hits) in queries.iter().zip(library.search_many(&queries, &options)?) {
+                let results = app.search_many(
+                    SearchManyArgs {
+                        queries: queries.clone(),
+                        top_k: Some(top_k),
+                        topic_id: topic,
+                        source,
+                        mode: Some(mode),
+                        translate: translate_flag(no_translate),
+                    },
+                    &cli::quiet(),
+                )?;
+                for (query, hits) in queries.iter().zip(results) {
                     serde_json::to_writer(
                         &mut out,
                         &serde_json::json!({ "query": query, "hits": hits }),
@@ -368,24 +387,22 @@ fn run(cli: Cli) -> Result<()> {
                 }
             } else {
                 let query = query.context("give a query, or --queries-file")?;
-                let hits = library.search(&query, &options)?;
+                let hits = app.search(
+                    SearchArgs {
+                        query,
+                        top_k: Some(top_k),
+                        topic_id: topic,
+                        source,
+                        mode: Some(mode),
+                        translate: translate_flag(no_translate),
+                    },
+                    &cli::quiet(),
+                )?;
                 if json {
                     serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "hits": hits }))?;
                     writeln!(out)?;
                 } else {
-                    for hit in hits {
-                        let place = match (&hit.question_id, &hit.doc) {
-                            (Some(id), _) => format!("bank {id}"),
-                            (None, Some(doc)) => match hit.page {
-                                Some(p) => format!("{doc} p.{p}"),
-                                None => doc.clone(),
-                            },
-                            _ => String::new(),
-                        };
-                        let snippet: String =
-                            hit.text.replace('\n', " ").chars().take(160).collect();
-                        writeln!(out, "{:>2}. [{place}] {snippet}", hit.rank)?;
-                    }
+                    print::hits(&mut out, &hits)?;
                 }
             }
         }
@@ -394,78 +411,41 @@ fn run(cli: Cli) -> Result<()> {
             topic,
             conversation,
         } => {
-            let library = open_library(&paths)?;
-            if let Some(topic) = &topic {
-                Bank::builtin().topic(topic)?;
-            }
-            let history = match conversation {
-                Some(id) => {
-                    library
-                        .records()
-                        .conversation(id)?
-                        .with_context(|| format!("no conversation {id} (see `studydesk chats`)"))?;
-                    tutor::history(&library, id)?
-                }
-                None => Vec::new(),
-            };
-            let backend = connect_llm(&paths, &config)?;
-            let tutor = Tutor::new(&library, backend.client());
-            let cancel = interrupt_flag();
-            let answer = tutor.ask(
-                &question,
-                &history,
-                topic.as_deref(),
-                &cancel,
-                &mut |piece| {
-                    print!("{piece}");
-                    let _ = std::io::stdout().flush();
+            let app = open_app(&paths)?;
+            let terminal = cli::Terminal::interruptible();
+            let result = app.ask(
+                AskArgs {
+                    question,
+                    topic_id: topic,
+                    conversation_id: conversation,
                 },
+                &terminal.call(),
             )?;
-            let id = tutor::record_exchange(
-                &library,
-                conversation,
-                topic.as_deref(),
-                &question,
-                &answer,
-            )?;
-            print_sources(&mut out, &answer, &backend)?;
+            print::answer_end(&mut out, &result.answer, app.off_reason())?;
             writeln!(
                 out,
-                "\n(conversation {id}: continue with `studydesk ask --conversation {id} \"…\"`)"
+                "\n(conversation {id}: continue with `studydesk ask --conversation {id} \"…\"`)",
+                id = result.conversation_id
             )?;
         }
         Command::Explain { question_id } => {
-            let library = open_library(&paths)?;
-            let backend = connect_llm(&paths, &config)?;
-            let tutor = Tutor::new(&library, backend.client());
-            let cancel = interrupt_flag();
-            let answer = tutor.explain(&question_id, &cancel, &mut |piece| {
-                print!("{piece}");
-                let _ = std::io::stdout().flush();
-            })?;
-            print_sources(&mut out, &answer, &backend)?;
+            let app = open_app(&paths)?;
+            let terminal = cli::Terminal::interruptible();
+            let result = app.explain(
+                studydesk_app::QuestionArgs { question_id },
+                &terminal.call(),
+            )?;
+            print::answer_end(&mut out, &result.answer, app.off_reason())?;
         }
         Command::Chats { action } => {
-            let library = open_library(&paths)?;
+            let app = open_app(&paths)?;
             match action {
                 None => {
-                    let chats = library.records().conversations()?;
-                    if chats.is_empty() {
-                        writeln!(out, "no conversations yet: `studydesk ask \"…\"`")?;
-                    }
-                    for c in chats {
-                        let topic = c.topic_id.unwrap_or_else(|| "-".into());
-                        writeln!(
-                            out,
-                            "{:>4}  {}  {topic:>4}  {:>3} messages  {}",
-                            c.id, c.created_at, c.messages, c.title
-                        )?;
-                    }
+                    print::conversations(&mut out, &app.conversations(NoArgs {}, &cli::quiet())?)?
                 }
                 Some(ChatsAction::Export { id }) => {
-                    let markdown = tutor::export_markdown(&library, id)?
-                        .with_context(|| format!("no conversation {id} (see `studydesk chats`)"))?;
-                    write!(out, "{markdown}")?;
+                    let export = app.export_conversation(ConversationArgs { id }, &cli::quiet())?;
+                    write!(out, "{}", export.markdown)?;
                 }
             }
         }
@@ -476,76 +456,74 @@ fn run(cli: Cli) -> Result<()> {
             due,
             self_grade,
         } => {
-            let library = open_library(&paths)?;
-            let quiz = Quiz::open(&library, &config.quiz)?;
-            let doc_id = doc.map(|d| library.find_doc(&d)).transpose()?.map(|d| d.id);
-            let backend = if self_grade {
-                Backend::Off("self-grading was asked for".into())
-            } else {
-                connect_llm(&paths, &config)?
-            };
-            let options = SessionOptions {
+            let app = open_app(&paths)?;
+            let args = SessionArgs {
                 topics,
-                doc_id,
-                new_cards: new_cards.unwrap_or(config.quiz.new_cards),
+                doc_id: doc,
+                new_cards,
                 due_only: due,
             };
             let stdin = std::io::stdin();
-            quiz_cli::session(
-                &quiz,
-                backend.client(),
-                &options,
-                &mut stdin.lock(),
-                &mut out,
-            )?;
+            cli::quiz::session(&app, args, self_grade, &mut stdin.lock(), &mut out)?;
         }
         Command::Stats { json, refit } => {
-            let library = open_library(&paths)?;
-            let mut quiz = Quiz::open(&library, &config.quiz)?;
+            let app = open_app(&paths)?;
             if refit {
-                match quiz.refit(&config.quiz)? {
+                let fit = app.refit(NoArgs {}, &cli::quiet())?;
+                match fit.items {
                     Some(items) => eprintln!("fitted FSRS parameters on {items} items"),
                     None => eprintln!(
                         "not enough reviews yet to fit FSRS parameters (needs {} reviews that follow an earlier one by a day or more); keeping the defaults",
-                        studydesk::quiz::schedule::MIN_TRAINING_ITEMS
+                        fit.needed
                     ),
                 }
             }
-            quiz_cli::stats(&mut out, &quiz, json)?;
+            let stats = app.stats(NoArgs {}, &cli::quiet())?;
+            if json {
+                serde_json::to_writer(&mut out, &stats)?;
+                writeln!(out)?;
+            } else {
+                print::stats(&mut out, &stats)?;
+            }
         }
         Command::Generate { doc, count, lang } => {
-            let library = open_library(&paths)?;
-            let backend = connect_llm(&paths, &config)?;
-            let cancel = interrupt_flag();
-            let options = GenerateOptions {
-                count,
-                lang,
-                seed: None,
-            };
-            quiz_cli::generate(&mut out, &library, &backend, &doc, &options, &cancel)?;
+            let app = open_app(&paths)?;
+            let terminal = cli::Terminal::interruptible();
+            let report = app.generate(
+                GenerateArgs {
+                    doc_id: doc,
+                    count: Some(count),
+                    lang: lang.as_deref().and_then(Lang::parse),
+                },
+                &terminal.call(),
+            )?;
+            print::generate_report(&mut out, &report)?;
         }
         Command::Questions { action } => {
-            let library = open_library(&paths)?;
-            let quiz = Quiz::open(&library, &config.quiz)?;
+            let app = open_app(&paths)?;
             match action.unwrap_or(QuestionsAction::List { doc: None }) {
                 QuestionsAction::List { doc } => {
-                    let doc_id = doc.map(|d| library.find_doc(&d)).transpose()?.map(|d| d.id);
-                    quiz_cli::list_generated(&mut out, &quiz, doc_id.as_deref())?;
+                    let questions = app.generated(GeneratedArgs { doc_id: doc }, &cli::quiet())?;
+                    print::generated(&mut out, &questions)?;
                 }
                 QuestionsAction::Edit {
                     id,
                     question,
                     answer,
                 } => {
-                    if question.is_none() && answer.is_none() {
-                        anyhow::bail!("give --question and/or --answer");
-                    }
-                    quiz.edit_generated(&id, question.as_deref(), answer.as_deref())?;
-                    writeln!(out, "updated {id}")?;
+                    let edited = app.edit_generated(
+                        EditGeneratedArgs {
+                            id,
+                            question,
+                            answer,
+                        },
+                        &cli::quiet(),
+                    )?;
+                    writeln!(out, "updated {}", edited.id)?;
                 }
                 QuestionsAction::Delete { id } => {
-                    quiz.delete_generated(&id)?;
-                    writeln!(out, "deleted {id}")?;
+                    let deleted = app.delete_generated(IdArgs { id }, &cli::quiet())?;
+                    writeln!(out, "deleted {}", deleted.id)?;
                 }
             }
         }
@@ -554,212 +532,101 @@ fn run(cli: Cli) -> Result<()> {
             file,
             topics,
         } => {
-            let library = open_library(&paths)?;
-            for topic in &topics {
-                Bank::builtin().topic(topic)?;
+            let app = open_app(&paths)?;
+            let format = if format == "anki" {
+                ExportFormat::Anki
+            } else {
+                ExportFormat::Markdown
+            };
+            let export = app.export_cards(ExportArgs { format, topics }, &cli::quiet())?;
+            if export.cards == 0 {
+                anyhow::bail!("nothing to export: no question matches");
             }
-            let quiz = Quiz::open(&library, &config.quiz)?;
-            quiz_cli::export(&mut out, &quiz, &format, &file, &topics)?;
+            std::fs::write(&file, &export.text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            writeln!(
+                out,
+                "wrote {} questions to {}{}",
+                export.cards,
+                file.display(),
+                if format == ExportFormat::Anki {
+                    " (Anki: File → Import; the headers map the fields)"
+                } else {
+                    ""
+                }
+            )?;
         }
         Command::Key {
             action,
             base_url,
             store,
         } => {
-            use studydesk::keys;
-            let base_url = if store {
-                match &config.store {
-                    studydesk::config::StoreConfig::Server(server) => server.qdrant_url.clone(),
-                    studydesk::config::StoreConfig::Embedded => anyhow::bail!(
-                        "config.toml names no Qdrant server (store = {{ qdrant_url = \"…\" }}); give --base-url URL for another one"
-                    ),
-                }
-            } else {
-                base_url
-                    .or(config.llm.base_url.clone())
-                    .context("no endpoint: give --base-url, or set [llm] base_url in config.toml")?
-            };
-            match action {
-                KeyAction::Set => {
-                    let key = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                        rpassword::prompt_password(format!("API key for {base_url}: "))?
-                    } else {
-                        let mut line = String::new();
-                        std::io::stdin().read_line(&mut line)?;
-                        line
-                    };
-                    keys::store(&base_url, &key)?;
-                    writeln!(out, "stored the API key for {base_url} in the OS keyring")?;
-                }
-                KeyAction::Status => match keys::load(&base_url)? {
-                    Some(_) => writeln!(out, "an API key for {base_url} is stored")?,
-                    None => writeln!(out, "no API key stored for {base_url}")?,
-                },
-                KeyAction::Delete => {
-                    if keys::delete(&base_url)? {
-                        writeln!(out, "deleted the API key for {base_url}")?;
-                    } else {
-                        writeln!(out, "no API key was stored for {base_url}")?;
-                    }
-                }
-            }
+            cli::keys::run(&mut out, &config, action, base_url, store)?;
         }
         Command::Store { action } => {
-            let cancel = interrupt_flag();
-            store_cli::run(&mut out, &paths, &config, action, &cancel)?;
+            let cancel = cli::ctrl_c_cancels();
+            cli::store::run(&mut out, &paths, &config, action, &cancel)?;
         }
         Command::Serve { ui, port } => {
-            let app = studydesk::app::App::open(paths)?;
+            let app = App::open(paths)?;
             serve::run(app, ui, port, |url| {
                 println!("StudyDesk is serving on {url}");
                 let _ = std::io::stdout().flush();
             })?;
         }
-        Command::Eval { files, json, mode } => {
-            let library = open_library(&paths)?;
-            let report = eval_files(&library, &files, mode)?;
+        Command::Eval {
+            files,
+            json,
+            mode,
+            no_translate,
+        } => {
+            let app = open_app(&paths)?;
+            let report = cli::eval::retrieval(&app, &files, mode, translate_flag(no_translate))?;
             if json {
                 serde_json::to_writer(&mut out, &report)?;
                 writeln!(out)?;
             } else {
-                for (name, s) in report
-                    .files
-                    .iter()
-                    .map(|f| (f.file.as_str(), &f.scores))
-                    .chain([("overall", &report.overall)])
-                {
-                    writeln!(
-                        out,
-                        "{name:<28} queries {:>3}  R@1 {:.3}  R@5 {:.3}  R@10 {:.3}  MRR {:.3}",
-                        s.queries, s.recall_at_1, s.recall_at_5, s.recall_at_10, s.mrr
-                    )?;
-                }
-                for miss in &report.misses {
-                    writeln!(out, "  missed@5: {miss}")?;
-                }
+                cli::eval::print_retrieval(&mut out, &report)?;
+            }
+        }
+        Command::EvalAnswers { files, json, show } => {
+            let app = open_app(&paths)?;
+            let report = cli::eval::answers(&app, &files)?;
+            if json {
+                serde_json::to_writer(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                cli::eval::print_answers(&mut out, &report, show)?;
+            }
+        }
+        Command::EvalGrades { files, json, show } => {
+            let app = open_app(&paths)?;
+            let report = cli::eval::grades(&app, &files)?;
+            if json {
+                serde_json::to_writer(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                cli::eval::print_grades(&mut out, &report, show)?;
             }
         }
     }
     Ok(())
 }
 
-fn connect_llm(paths: &Paths, config: &Config) -> Result<Backend> {
-    let log = paths.data_dir.join("llama-server.log");
-    if config.llm.base_url.is_none()
-        && config.llm.enabled
-        && studydesk::llm::local::LocalServer::provisioned(&paths.cache_dir).is_some()
-    {
-        eprintln!("starting the local model…");
-    }
-    Ok(Backend::connect(&config.llm, &paths.cache_dir, &log)?)
+/// `--no-translate` turns translation off; otherwise the app's default (on with a model).
+fn translate_flag(no_translate: bool) -> Option<bool> {
+    no_translate.then_some(false)
 }
 
-/// Ctrl-C stops a streamed answer cleanly (the server stops generating); a second Ctrl-C
-/// ends the process as usual.
-fn interrupt_flag() -> std::sync::Arc<AtomicBool> {
-    let flag = std::sync::Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    let _ = ctrlc::set_handler(move || {
-        if handler_flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-    });
-    flag
-}
-
-fn print_sources(out: &mut impl Write, answer: &tutor::Answer, backend: &Backend) -> Result<()> {
-    if let Backend::Off(reason) = backend {
-        writeln!(
-            out,
-            "Generation is off: {reason}.\nThe passages that answer it best:"
-        )?;
-    } else {
-        writeln!(out)?;
-    }
-    if !answer.dropped_citations.is_empty() {
-        writeln!(
-            out,
-            "(removed citations that pointed at no source: {:?})",
-            answer.dropped_citations
-        )?;
-    }
-    writeln!(out, "\nSources:")?;
-    for c in &answer.citations {
-        let snippet: String = c.hit.text.replace('\n', " ").chars().take(120).collect();
-        writeln!(out, "[{}] {}  {snippet}", c.n, c.label)?;
-    }
-    Ok(())
-}
-
-/// Opens the library, indexing the built-in bank first if it is not indexed yet.
-fn open_library(paths: &Paths) -> Result<Library> {
+/// Opens the app on the data folder, indexing the built-in bank first if it is not indexed
+/// yet (with a progress bar).
+fn open_app(paths: &Paths) -> Result<App> {
     paths.ensure_data_dir()?;
-    let library = Library::open(paths)?;
-    let progress = progress::Bars::new();
-    library.ensure_bank_indexed(&progress)?;
-    progress.finish();
-    Ok(library)
-}
-
-#[derive(serde::Serialize)]
-struct EvalReport {
-    #[serde(flatten)]
-    overall: studydesk::eval::Scores,
-    files: Vec<FileScores>,
-    #[serde(skip)]
-    misses: Vec<String>,
-}
-
-#[derive(serde::Serialize)]
-struct FileScores {
-    file: String,
-    #[serde(flatten)]
-    scores: studydesk::eval::Scores,
-}
-
-fn eval_files(library: &Library, files: &[PathBuf], mode: Mode) -> Result<EvalReport> {
-    let options = SearchOptions {
-        top_k: studydesk::eval::DEPTH,
-        mode,
-        ..SearchOptions::default()
-    };
-    let mut all_ranks = Vec::new();
-    let mut per_file = Vec::new();
-    let mut misses = Vec::new();
-    for file in files {
-        let queries = studydesk::eval::load(file, Bank::builtin())?;
-        let texts: Vec<String> = queries.iter().map(|q| q.query.clone()).collect();
-        let results = library.search_many(&texts, &options)?;
-        let ranks: Vec<Option<usize>> = queries
-            .iter()
-            .zip(&results)
-            .map(|(q, hits)| studydesk::eval::first_relevant(q, hits))
-            .collect();
-        for (q, rank) in queries.iter().zip(&ranks) {
-            if !rank.is_some_and(|r| r <= 5) {
-                misses.push(format!(
-                    "{} -> {} (rank {})",
-                    q.query,
-                    q.expected_text,
-                    rank.map_or("-".into(), |r| r.to_string())
-                ));
-            }
-        }
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        per_file.push(FileScores {
-            file: name,
-            scores: studydesk::eval::Scores::from_ranks(&ranks),
-        });
-        all_ranks.extend(ranks);
-    }
-    Ok(EvalReport {
-        overall: studydesk::eval::Scores::from_ranks(&all_ranks),
-        files: per_file,
-        misses,
-    })
+    let app = App::open(paths.clone())?;
+    let terminal = cli::Terminal::new();
+    app.index_bank(NoArgs {}, &terminal.call())?;
+    terminal.finish();
+    Ok(app)
 }
 
 fn bank_command(out: &mut impl Write, json: bool, action: Option<BankAction>) -> Result<()> {

@@ -12,20 +12,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use std::sync::atomic::AtomicBool;
-use studydesk::bank::Bank;
-use studydesk::chunk::{Chunker, bank_passage};
-use studydesk::config::Paths;
-use studydesk::embed::MODEL_RELATIVE_DIR;
-use studydesk::lexical::Lexicon;
+use studydesk_engine::bank::Bank;
+use studydesk_engine::chunk::{Chunker, bank_passage};
+use studydesk_engine::config::Paths;
+use studydesk_engine::embed::MODEL_RELATIVE_DIR;
+use studydesk_engine::lexical::Lexicon;
 
-use studydesk::library::{ImportOutcome, Library, Quiet};
-use studydesk::llm::ChatClient;
-use studydesk::llm::local::LocalServer;
-use studydesk::retrieve::{self, QueryVectors, SearchOptions};
-use studydesk::store::edge::EdgeStore;
-use studydesk::store::{Passage, Point, Source, VectorStore, point_id};
-use studydesk::tutor::Tutor;
+use studydesk_engine::Cancel;
+use studydesk_engine::glossary::Glossary;
+use studydesk_engine::library::{ImportOutcome, Library, Quiet};
+use studydesk_engine::llm::ChatClient;
+use studydesk_engine::llm::local::{LocalModel, LocalServer, TierChoice};
+use studydesk_engine::retrieve::{self, Query, QueryVectors, SearchOptions};
+use studydesk_engine::store::edge::EdgeStore;
+use studydesk_engine::store::{Passage, Point, Source, VectorStore, point_id};
+use studydesk_engine::text::Lang;
+use studydesk_engine::tutor::{Listener, Tutor};
 
 #[derive(Parser)]
 #[command(about = "Measure StudyDesk's indexing, embedding and query speed")]
@@ -68,7 +70,7 @@ fn main() -> Result<()> {
 
     // 2. Importing the papers.
     let start = Instant::now();
-    let results = library.import_paths(std::slice::from_ref(&args.papers), &Quiet);
+    let results = library.import_paths(std::slice::from_ref(&args.papers), &Quiet, &Cancel::new());
     let seconds = start.elapsed().as_secs_f64();
     let (mut pages, mut chunks, mut failed) = (0u64, 0u64, 0);
     for (_, result) in &results {
@@ -159,7 +161,7 @@ fn main() -> Result<()> {
                         page_end: None,
                         section: None,
                         chunk: Some(i as u32),
-                        lang: if i % 3 == 0 { "zh".into() } else { "en".into() },
+                        lang: if i % 3 == 0 { Lang::Zh } else { Lang::En },
                         text: texts[base].clone(),
                     },
                 }
@@ -178,7 +180,8 @@ fn main() -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     let large = latencies(&queries, |q| {
-        let vectors = QueryVectors::embed(embedder, &[q.to_string()])?;
+        let vectors =
+            QueryVectors::embed(embedder, Glossary::builtin(), &[Query::new(q)], &options)?;
         retrieve::search(&store, &vectors[0], &options)?;
         Ok(())
     })?;
@@ -188,7 +191,8 @@ fn main() -> Result<()> {
         summary(&large)
     );
     let search_only = {
-        let vectors = QueryVectors::embed(embedder, &queries)?;
+        let all: Vec<Query> = queries.iter().map(Query::new).collect();
+        let vectors = QueryVectors::embed(embedder, Glossary::builtin(), &all, &options)?;
         let mut i = 0;
         latencies(&queries, |_| {
             retrieve::search(&store, &vectors[i % vectors.len()], &options)?;
@@ -207,12 +211,12 @@ fn main() -> Result<()> {
     let _ = std::fs::remove_dir_all(&copy_dir);
     let copy = EdgeStore::open(&copy_dir)?;
     let start = Instant::now();
-    let report = studydesk::store::migrate::copy_index(
+    let report = studydesk_engine::store::migrate::copy_index(
         &store,
         &copy,
         &args.scratch.join("synthetic-copy.json"),
         &mut |_, _| {},
-        &AtomicBool::new(false),
+        &Cancel::new(),
     )?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
@@ -224,12 +228,12 @@ fn main() -> Result<()> {
     let _ = std::fs::remove_dir_all(&copy_dir);
 
     // 6. `ask` end to end on the local model: retrieval, prompt, streamed generation.
-    let Some((binary, model)) = LocalServer::provisioned(&paths.cache_dir) else {
+    let Some(model) = LocalModel::choose(TierChoice::Fast, &paths.cache_dir) else {
         println!("ask: not run (the local model is not provisioned: scripts/setup.sh --with-llm)");
         return Ok(());
     };
     let start = Instant::now();
-    let server = LocalServer::start(&binary, &model, &args.scratch.join("llama-server.log"))?;
+    let server = LocalServer::start(&model, &args.scratch.join("llama-server.log"))?;
     println!(
         "local model: ready in {:.1} s",
         start.elapsed().as_secs_f64()
@@ -239,12 +243,17 @@ fn main() -> Result<()> {
     let (mut first, mut rates) = (Vec::new(), Vec::new());
     for question in queries.iter().take(6) {
         let start = Instant::now();
-        let mut first_piece = None;
-        let mut pieces = 0usize;
-        tutor.ask(question, &[], None, &AtomicBool::new(false), &mut |_| {
-            first_piece.get_or_insert_with(|| start.elapsed());
-            pieces += 1;
-        })?;
+        let mut timing = Timing {
+            start,
+            first_piece: None,
+            pieces: 0,
+        };
+        tutor.ask(question, &[], None, None, &Cancel::new(), &mut timing)?;
+        let Timing {
+            first_piece,
+            pieces,
+            ..
+        } = timing;
         let total = start.elapsed();
         if let Some(first_piece) = first_piece {
             first.push(first_piece);
@@ -360,4 +369,18 @@ fn python_rate(
     report["tokens_per_s"]
         .as_f64()
         .context("no tokens_per_s in the Python report")
+}
+
+/// When an answer's first piece came, and how many followed.
+struct Timing {
+    start: Instant,
+    first_piece: Option<Duration>,
+    pieces: usize,
+}
+
+impl Listener for Timing {
+    fn token(&mut self, _: &str) {
+        self.first_piece.get_or_insert_with(|| self.start.elapsed());
+        self.pieces += 1;
+    }
 }

@@ -1,8 +1,10 @@
-// The one interface to the core (PROTOCOL.md): call(command, args, onEvent).
-// Browser: POST /api/call/<command>, answer streamed as server-sent events.
-// Tauri: invoke('call', {command, args, events: Channel}).
+// The one interface to the core (PROTOCOL.md): call(command, args, onEvent, {signal}).
+// Browser: POST /api/call/<command>, answer streamed as server-sent events; aborting the
+// request cancels the command in the core (the model stops generating).
+// Tauri: invoke('call', {command, args, callId, events: Channel}); aborting sends
+// invoke('cancel', {callId}).
 
-import type { Command, Commands, Event, StreamEvent } from './types';
+import type { Command, Commands, ErrorView, Event, Remedy, StreamEvent } from './types';
 
 export type ApiErrorKind = 'unauthorized' | 'unreachable' | 'core' | 'protocol' | 'aborted';
 
@@ -10,13 +12,16 @@ export class ApiError extends Error {
   readonly kind: ApiErrorKind;
   readonly command: string;
   readonly status?: number;
+  /** The core's own account of a failure: its kind (input, setup, model…) and remedy. */
+  readonly core?: ErrorView;
 
-  constructor(kind: ApiErrorKind, command: string, message: string, status?: number) {
+  constructor(kind: ApiErrorKind, command: string, message: string, status?: number, core?: ErrorView) {
     super(message);
     this.name = 'ApiError';
     this.kind = kind;
     this.command = command;
     this.status = status;
+    this.core = core;
   }
 }
 
@@ -75,23 +80,39 @@ export async function call<C extends Command>(
   options: CallOptions = {},
 ): Promise<Commands[C]['result']> {
   const result = isTauri()
-    ? await callTauri(command, args, onEvent)
+    ? await callTauri(command, args, onEvent, options)
     : await callHttp(command, args, onEvent, options);
   return result as Commands[C]['result'];
 }
 
-async function callTauri(command: string, args: unknown, onEvent?: EventHandler): Promise<unknown> {
+let nextCallId = 1;
+
+async function callTauri(
+  command: string,
+  args: unknown,
+  onEvent: EventHandler | undefined,
+  options: CallOptions,
+): Promise<unknown> {
   const { invoke, Channel } = await import('@tauri-apps/api/core');
-  const events = new Channel<StreamEvent>();
-  events.onmessage = (event) => {
-    if (event && event.kind !== 'done' && event.kind !== 'error') onEvent?.(event);
-  };
+  const callId = nextCallId++;
+  const events = new Channel<Event>();
+  events.onmessage = (event) => onEvent?.(event);
+  const abort = () => void invoke('cancel', { callId }).catch(() => undefined);
+  options.signal?.addEventListener('abort', abort, { once: true });
   try {
-    return await invoke('call', { command, args, events });
+    return await invoke('call', { command, args, callId, events });
   } catch (e) {
+    if (options.signal?.aborted) throw new ApiError('aborted', command, 'cancelled');
+    if (isErrorView(e)) throw new ApiError('core', command, e.message, undefined, e);
     const message = typeof e === 'string' ? e : e instanceof Error ? e.message : JSON.stringify(e);
     throw new ApiError('core', command, message);
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
   }
+}
+
+function isErrorView(value: unknown): value is ErrorView {
+  return typeof value === 'object' && value !== null && 'kind' in value && 'message' in value;
 }
 
 async function callHttp(
@@ -198,7 +219,7 @@ export async function readEvents(
           throw new ApiError('protocol', command, `${command}: unreadable event ${data.slice(0, 200)}`);
         }
         if (event.kind === 'done') return event.result;
-        if (event.kind === 'error') throw new ApiError('core', command, event.message);
+        if (event.kind === 'error') throw new ApiError('core', command, event.error.message, undefined, event.error);
         onEvent?.(event);
       }
       if (chunk.done) {
@@ -211,7 +232,16 @@ export async function readEvents(
   }
 }
 
+/** What to show for a failed call: the core's message, and the fix when it names one. */
 export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError && e.core?.remedy) return `${e.message} — ${remedyText(e.core.remedy)}`;
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+let remedyText: (remedy: Remedy) => string = (remedy) => remedy;
+
+/** Lets the UI word remedies in the reader's language (set once by i18n). */
+export function setRemedyText(word: (remedy: Remedy) => string): void {
+  remedyText = word;
 }

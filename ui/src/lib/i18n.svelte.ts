@@ -1,3 +1,5 @@
+import type { LlmStatus } from '../types';
+import { setRemedyText } from '../api';
 // Every UI string, in English and Chinese. t('key', {n: 3}) fills {n}.
 
 import { prefs } from './prefs.svelte';
@@ -14,9 +16,22 @@ const en = {
   'nav.theme': 'Theme',
   'nav.language': '中文',
   'llm.local': 'Local model',
+  'remedy.install_runtime': 'StudyDesk is missing part of its offline runtime; reinstall it.',
+  'remedy.install_model': 'Choose a model provider in Settings, or install the local model.',
+  'remedy.list_documents': 'See the Library for the imported documents.',
+  'remedy.list_conversations': 'See the conversations in the chat panel.',
+  'remedy.store_index_key': 'Store the index server’s API key.',
+  'remedy.store_model_key': 'Enter the provider’s API key in Settings.',
+  'settings.localModel': 'Local model',
+  'settings.tierAuto': 'Automatic (this computer: {tier})',
+  'settings.tier.fast': 'Fast: Qwen2.5-Coder 0.5B',
+  'settings.tier.better': 'Better: Qwen2.5-Coder 1.5B',
+  'settings.tierHint': 'The better model knows more but reads prompts about 2.4× slower; a greyed-out one is not installed on this computer.',
   'llm.remote': 'Remote model',
   'llm.off': 'Generation off',
   'llm.idle': 'Model starts on first question',
+  'llm.starting': 'Model starting…',
+  'llm.failed': 'Model failed to start',
 
   'common.loading': 'Loading…',
   'common.retry': 'Retry',
@@ -243,9 +258,22 @@ const zh: Record<Key, string> = {
   'nav.theme': '主题',
   'nav.language': 'English',
   'llm.local': '本地模型',
+  'remedy.install_runtime': 'StudyDesk 缺少离线运行所需的组件，请重新安装。',
+  'remedy.install_model': '请在设置中选择模型提供方，或安装本地模型。',
+  'remedy.list_documents': '已导入的文档见“资料库”。',
+  'remedy.list_conversations': '对话见聊天面板。',
+  'remedy.store_index_key': '请保存索引服务器的 API 密钥。',
+  'remedy.store_model_key': '请在设置中填写提供方的 API 密钥。',
+  'settings.localModel': '本地模型',
+  'settings.tierAuto': '自动（本机：{tier}）',
+  'settings.tier.fast': '快速：Qwen2.5-Coder 0.5B',
+  'settings.tier.better': '更好：Qwen2.5-Coder 1.5B',
+  'settings.tierHint': '更好的模型知道得更多，但读提示约慢 2.4 倍；灰色的表示本机未安装。',
   'llm.remote': '远程模型',
   'llm.off': '生成已关闭',
   'llm.idle': '首次提问时启动模型',
+  'llm.starting': '模型启动中…',
+  'llm.failed': '模型启动失败',
 
   'common.loading': '加载中…',
   'common.retry': '重试',
@@ -481,14 +509,28 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-export function llmLabel(mode: string): string {
-  if (mode === 'local') return t('llm.local');
-  if (mode === 'remote') return t('llm.remote');
-  if (mode === 'off') return t('llm.off');
-  return t('llm.idle');
+/** The status bar's account of the model: a class for its dot, a label, and what it is. */
+export function llmStatus(status: LlmStatus): { dot: string; label: string; detail: string } {
+  const plan = status.plan;
+  const detail =
+    plan.kind === 'local' ? plan.label : plan.kind === 'remote' ? `${plan.model} · ${plan.base_url}` : plan.detail;
+  if (plan.kind === 'off') return { dot: 'off', label: t('llm.off'), detail };
+  const label = plan.kind === 'local' ? t('llm.local') : t('llm.remote');
+  switch (status.state) {
+    case 'ready':
+      return { dot: 'ready', label, detail };
+    case 'starting':
+      return { dot: 'starting', label: t('llm.starting'), detail };
+    case 'failed':
+      return { dot: 'failed', label: t('llm.failed'), detail: status.error.message };
+    default:
+      return { dot: 'idle', label: t('llm.idle'), detail };
+  }
 }
 
 export function percent(x: number | null | undefined): string {
   if (x == null || Number.isNaN(x)) return '—';
   return `${Math.round(x * 100)}%`;
 }
+
+setRemedyText((remedy) => t(`remedy.${remedy}`));

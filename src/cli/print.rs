@@ -1,0 +1,222 @@
+//! How results read in a terminal.
+
+use std::io::Write;
+
+use anyhow::Result;
+use studydesk_app::ModelPlan;
+use studydesk_engine::database::{ConversationSummary, DocRecord};
+use studydesk_engine::llm::OffReason;
+use studydesk_engine::quiz::generate::{GenerateEvent, GenerateReport};
+use studydesk_engine::quiz::{GeneratedQuestion, Stats};
+use studydesk_engine::retrieve::SearchHit;
+use studydesk_engine::text::excerpt;
+use studydesk_engine::tutor::Answer;
+
+/// "Qwen2.5-Coder 0.5B (fast) on this computer", "deepseek-chat at https://…".
+pub fn plan(plan: &ModelPlan) -> String {
+    match plan {
+        ModelPlan::Local { label, .. } => format!("{label} on this computer"),
+        ModelPlan::Remote { base_url, model } => format!("{model} at {base_url}"),
+        ModelPlan::Off { detail, reason } => match reason {
+            OffReason::NotInstalled => format!(
+                "none: {detail} ({})",
+                super::errors::hint(studydesk_engine::Remedy::InstallModel)
+            ),
+            _ => format!("none: {detail}"),
+        },
+    }
+}
+
+pub fn hits(out: &mut impl Write, hits: &[SearchHit]) -> Result<()> {
+    for hit in hits {
+        let place = match (&hit.question_id, &hit.doc) {
+            (Some(id), _) => format!("bank {id}"),
+            (None, Some(doc)) => match hit.page {
+                Some(p) => format!("{doc} p.{p}"),
+                None => doc.clone(),
+            },
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{:>2}. [{place}] {}",
+            hit.rank,
+            excerpt(&hit.text.replace('\n', " "), 160)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn docs(out: &mut impl Write, docs: &[DocRecord]) -> Result<()> {
+    if docs.is_empty() {
+        writeln!(out, "no documents yet: `studydesk import <file-or-folder>`")?;
+    }
+    for d in docs {
+        let pages = d
+            .pages
+            .map(|p| format!("{p:>3} pages"))
+            .unwrap_or_else(|| "     note".into());
+        let state = if d.ready { "" } else { "  (import unfinished)" };
+        writeln!(
+            out,
+            "{}  {pages}  {:>4} passages  {}  {}  \"{}\"{state}",
+            &d.id[..12],
+            d.chunks,
+            d.imported_at,
+            d.file_name,
+            d.title
+        )?;
+    }
+    Ok(())
+}
+
+/// After a streamed answer: the note when there was no model, the removed citations, and the
+/// sources the answer cites (or the passages it was written from).
+pub fn answer_end(out: &mut impl Write, answer: &Answer, off: Option<OffReason>) -> Result<()> {
+    if !answer.generated {
+        let why = off.map_or_else(String::new, |r| format!(": {r}"));
+        writeln!(
+            out,
+            "Generation is off{why}.\nThe passages that answer it best:"
+        )?;
+    } else {
+        writeln!(out)?;
+    }
+    if !answer.dropped_citations.is_empty() {
+        writeln!(
+            out,
+            "(removed citations that pointed at no source: {:?})",
+            answer.dropped_citations
+        )?;
+    }
+    let (heading, sources) = if answer.citations.is_empty() {
+        ("Written from", &answer.context)
+    } else {
+        ("Sources", &answer.citations)
+    };
+    writeln!(out, "\n{heading}:")?;
+    for c in sources {
+        writeln!(
+            out,
+            "[{}] {}  {}",
+            c.n,
+            c.label,
+            excerpt(&c.hit.text.replace('\n', " "), 120)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn conversations(out: &mut impl Write, chats: &[ConversationSummary]) -> Result<()> {
+    if chats.is_empty() {
+        writeln!(out, "no conversations yet: `studydesk ask \"…\"`")?;
+    }
+    for c in chats {
+        let topic = c.topic_id.as_deref().unwrap_or("-");
+        writeln!(
+            out,
+            "{:>4}  {}  {topic:>4}  {:>3} messages  {}",
+            c.id, c.created_at, c.messages, c.title
+        )?;
+    }
+    Ok(())
+}
+
+pub fn stats(out: &mut impl Write, stats: &Stats) -> Result<()> {
+    // The topic goes last: Chinese titles are double width and would break the columns.
+    writeln!(
+        out,
+        "{:>9} {:>5} {:>4} {:>9}  topic",
+        "questions", "seen", "due", "retention"
+    )?;
+    for t in stats.topics.iter().chain([&stats.total]) {
+        let retention = t
+            .retention
+            .map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
+        writeln!(
+            out,
+            "{:>9} {:>5} {:>4} {retention:>9}  {} {}",
+            t.questions, t.seen, t.due, t.topic_id, t.title
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{} reviews logged · target retention {:.0}% · FSRS parameters: {}",
+        stats.reviews,
+        stats.desired_retention * 100.0,
+        stats.parameters
+    )?;
+    let forecast: Vec<String> = stats
+        .forecast
+        .iter()
+        .map(|d| format!("{} {}", &d.day[5..], d.count))
+        .collect();
+    writeln!(out, "Due in the next 7 days: {}", forecast.join(" · "))?;
+    Ok(())
+}
+
+pub fn generate_event(event: &GenerateEvent) -> String {
+    match event {
+        GenerateEvent::Started { candidates } => {
+            format!("drafting from up to {candidates} passages…")
+        }
+        GenerateEvent::Kept { question } => format!(
+            "kept {} (p.{}): {}\n      answer: {}",
+            question.id,
+            question.page.unwrap_or(0),
+            question.question,
+            question.answer
+        ),
+        GenerateEvent::Dropped { dropped } => format!(
+            "dropped (p.{}): {}\n      {}",
+            dropped.page.unwrap_or(0),
+            dropped.question,
+            dropped.reason
+        ),
+    }
+}
+
+pub fn generate_report(out: &mut impl Write, report: &GenerateReport) -> Result<()> {
+    write!(
+        out,
+        "{}: kept {} of {} drafted questions",
+        report.doc,
+        report.kept.len(),
+        report.kept.len() + report.dropped.len(),
+    )?;
+    if report.kept.is_empty() {
+        writeln!(
+            out,
+            "; none held up against its source, try again or another document."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "; they join the review pool (`studydesk quiz --doc {}`).",
+            report.doc
+        )?;
+    }
+    Ok(())
+}
+
+pub fn generated(out: &mut impl Write, questions: &[GeneratedQuestion]) -> Result<()> {
+    if questions.is_empty() {
+        writeln!(
+            out,
+            "no generated questions yet: `studydesk generate <doc>`"
+        )?;
+    }
+    for q in questions {
+        writeln!(
+            out,
+            "{}  {} p.{}{}\n    Q: {}\n    A: {}",
+            q.id,
+            q.doc,
+            q.page.unwrap_or(0),
+            if q.edited { " (edited)" } else { "" },
+            q.question,
+            q.answer
+        )?;
+    }
+    Ok(())
+}
