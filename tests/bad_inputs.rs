@@ -6,8 +6,9 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use studydesk::library::{ImportOutcome, Library, LibraryError, Quiet};
-use studydesk::store::Scope;
+use studydesk_engine::Cancel;
+use studydesk_engine::library::{ImportOutcome, Library, LibraryError, Quiet};
+use studydesk_engine::store::Scope;
 
 struct Case {
     file: PathBuf,
@@ -21,7 +22,8 @@ fn bad_inputs_are_refused_clearly_and_lose_nothing() {
     let library = Library::open(&paths).unwrap();
     library.ensure_bank_indexed(&Quiet).unwrap();
     let good = common::paper("gqa-2305.13245.pdf");
-    let ImportOutcome::Imported { doc: kept, .. } = library.import_file(&good, &Quiet).unwrap()
+    let ImportOutcome::Imported { doc: kept, .. } =
+        library.import_file(&good, &Quiet, &Cancel::new()).unwrap()
     else {
         panic!("first import")
     };
@@ -83,7 +85,7 @@ fn bad_inputs_are_refused_clearly_and_lose_nothing() {
 
     let mut inputs: Vec<PathBuf> = cases.iter().map(|c| c.file.clone()).collect();
     inputs.push(gbk_note.clone());
-    let results = library.import_paths(&inputs, &Quiet);
+    let results = library.import_paths(&inputs, &Quiet, &Cancel::new());
     assert_eq!(results.len(), cases.len() + 1);
     for (case, (path, result)) in cases.iter().zip(&results) {
         assert_eq!(&case.file, path);

@@ -1,8 +1,8 @@
 //! The question bank parsed from the real built-in file.
 
-use studydesk::bank::{BUILTIN_TEXT, Bank, BankError};
+use studydesk_engine::bank::{BUILTIN_TEXT, Bank, BankError};
 
-fn topic_by_title<'a>(bank: &'a Bank, prefix: &str) -> &'a studydesk::bank::Topic {
+fn topic_by_title<'a>(bank: &'a Bank, prefix: &str) -> &'a studydesk_engine::bank::Topic {
     bank.topics
         .iter()
         .find(|t| t.title.starts_with(prefix))

@@ -7,16 +7,16 @@ mod common;
 
 use std::process::Command;
 
-use studydesk::llm::local::LocalServer;
+use studydesk_engine::llm::local::{LocalModel, LocalServer, TierChoice};
 
 #[test]
 fn a_key_in_the_keyring_reaches_the_provider_and_never_a_file() {
     let paths = common::fresh_paths("keys");
     let home = common::scratch("keys-home");
-    let (binary, model) = LocalServer::provisioned(&paths.cache_dir)
+    let model = LocalModel::choose(TierChoice::Fast, &paths.cache_dir)
         .expect("the local model is provisioned by `bash scripts/setup.sh --with-llm`");
     // A real OpenAI-compatible server that refuses requests without its key.
-    let server = LocalServer::start(&binary, &model, &home.join("llama-server.log")).unwrap();
+    let server = LocalServer::start(&model, &home.join("llama-server.log")).unwrap();
     let provider = server.provider();
     let key = provider.api_key.clone().unwrap();
     std::fs::write(

@@ -7,12 +7,14 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use studydesk::library::Library;
-use studydesk::records::Records;
-use studydesk::store::Scope;
+use studydesk_engine::database::Database;
+use studydesk_engine::library::Library;
+use studydesk_engine::llm::local::{LocalModel, TierChoice};
+use studydesk_engine::store::{Scope, VectorStore};
 
 fn studydesk(data_dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_studydesk"));
+    common::dies_with_test(&mut cmd);
     cmd.env("STUDYDESK_DATA_DIR", data_dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -22,51 +24,69 @@ fn studydesk(data_dir: &std::path::Path) -> Command {
 #[test]
 fn a_killed_import_is_cleaned_up_and_redone() {
     let paths = common::fresh_paths("kill");
-    let paper = common::paper("instructgpt-2203.02155.pdf");
-    // Index the bank first, so that the kill lands in the paper's import.
+    // Three long papers, so that the kill lands inside an import, whatever the machine's speed.
+    let inputs = common::scratch("kill-inputs");
+    for name in [
+        "instructgpt-2203.02155.pdf",
+        "switch-transformers-2101.03961.pdf",
+        "zero-1910.02054.pdf",
+    ] {
+        std::fs::copy(common::paper(name), inputs.join(name)).unwrap();
+    }
+    // Index the bank first, so that the kill lands in the papers' import.
     let status = studydesk(&paths.data_dir).arg("docs").status().unwrap();
     assert!(status.success());
+    let db = paths.data_dir.join(studydesk_engine::database::DB_FILE);
+    let unfinished = || -> Vec<String> {
+        Database::open(&db)
+            .unwrap()
+            .documents()
+            .unwrap()
+            .into_iter()
+            .filter(|d| !d.ready)
+            .map(|d| d.id)
+            .collect()
+    };
 
     let mut child = studydesk(&paths.data_dir)
         .arg("import")
-        .arg(&paper)
+        .arg(&inputs)
         .spawn()
         .unwrap();
-    let db = paths.data_dir.join(studydesk::records::DB_FILE);
     let started = Instant::now();
-    // Wait until the import has begun writing passages, then kill it.
-    loop {
+    // Wait until an import has begun writing passages, give it a moment to write some, then
+    // kill it.
+    while unfinished().is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(300),
-            "the import never started"
+            "no import started"
         );
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the import finished before it could be killed"
+            "the import ended before any file was begun"
         );
-        let importing = Records::open(&db)
-            .unwrap()
-            .all()
-            .unwrap()
-            .iter()
-            .any(|d| !d.ready);
-        if importing {
-            std::thread::sleep(Duration::from_millis(1500));
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
+    std::thread::sleep(Duration::from_millis(1500));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let unfinished = Records::open(&db).unwrap().all().unwrap();
-    assert!(
-        unfinished.iter().all(|d| !d.ready),
-        "the killed import had not finished: {unfinished:?}"
+    // What the kill left: a document record that never finished, with some of its passages.
+    let interrupted = unfinished();
+    assert_eq!(
+        interrupted.len(),
+        1,
+        "one import was under way: {interrupted:?}"
     );
+    let partial = studydesk_engine::store::edge::EdgeStore::open(
+        &paths.data_dir.join(studydesk_engine::library::INDEX_DIR),
+    )
+    .unwrap()
+    .count(&Scope::doc(&interrupted[0]))
+    .unwrap();
 
     let out = studydesk(&paths.data_dir)
         .arg("import")
-        .arg(&paper)
+        .arg(&inputs)
         .output()
         .unwrap();
     assert!(
@@ -77,19 +97,22 @@ fn a_killed_import_is_cleaned_up_and_redone() {
 
     let library = Library::open(&paths).unwrap();
     let docs = library.docs().unwrap();
-    assert_eq!(docs.len(), 1, "{docs:?}");
-    assert!(docs[0].ready);
-    let stored = library
-        .count(&Scope {
-            doc_id: Some(docs[0].id.clone()),
-            ..Scope::default()
-        })
-        .unwrap();
+    assert_eq!(docs.len(), 3, "{docs:?}");
+    let mut stored_total = 0;
+    for doc in &docs {
+        assert!(doc.ready);
+        let stored = library.count(&Scope::doc(&doc.id)).unwrap();
+        assert_eq!(
+            stored, doc.chunks as usize,
+            "{}: no duplicate or missing passages (the killed import had written {partial})",
+            doc.file_name
+        );
+        stored_total += stored;
+    }
     assert_eq!(
-        stored, docs[0].chunks as usize,
-        "no duplicate or missing passages"
+        library.count(&Scope::default()).unwrap(),
+        949 + stored_total
     );
-    assert_eq!(library.count(&Scope::default()).unwrap(), 949 + stored);
 }
 
 #[test]
@@ -127,7 +150,7 @@ fn command_of(pid: u32) -> String {
 #[test]
 fn a_killed_studydesk_takes_its_local_model_down_with_it() {
     let paths = common::fresh_paths("kill-llm");
-    if studydesk::llm::local::LocalServer::provisioned(&paths.cache_dir).is_none() {
+    if LocalModel::choose(TierChoice::Fast, &paths.cache_dir).is_none() {
         panic!("the local model is provisioned by `bash scripts/setup.sh --with-llm`");
     }
     let mut child = studydesk(&paths.data_dir)

@@ -1,20 +1,25 @@
-//! The quiz on the real bank, a real paper, the real index and the real local model:
+//! The quiz on the real bank, a real paper, the real index and the real local model (the
+//! 1.5B "better" tier):
 //! FSRS scheduling and its persistence, grading, generation with its checks, export.
 
 mod common;
 
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicBool;
 
-use studydesk::config::QuizConfig;
-use studydesk::library::{Library, Quiet};
-use studydesk::llm::ChatClient;
-use studydesk::llm::local::LocalServer;
-use studydesk::quiz::export::{AnkiNote, anki_tsv, parse_anki_tsv};
-use studydesk::quiz::generate::{self, GenerateOptions, QUESTION_TOP_K};
-use studydesk::quiz::grade;
-use studydesk::quiz::{CardKind, DAY, Quiz, Rating, ReviewInput, SessionOptions};
-use studydesk::retrieve::SearchOptions;
+use studydesk_engine::Cancel;
+use studydesk_engine::Lang;
+use studydesk_engine::config::QuizConfig;
+use studydesk_engine::library::{Library, Quiet};
+use studydesk_engine::llm::ChatClient;
+use studydesk_engine::llm::local::LocalServer;
+use studydesk_engine::llm::local::{LocalModel, TierChoice};
+use studydesk_engine::quiz::export::{AnkiNote, anki_tsv, parse_anki_tsv};
+use studydesk_engine::quiz::generate::{self, GenerateOptions, QUESTION_TOP_K};
+use studydesk_engine::quiz::grade;
+use studydesk_engine::quiz::{
+    CardKind, DAY, QuestionKind, Quiz, Rating, ReviewInput, SessionOptions,
+};
+use studydesk_engine::retrieve::SearchOptions;
 
 const T0: i64 = 1_790_000_000;
 const PAPER: &str = "layer-normalization-1607.06450.pdf";
@@ -33,11 +38,14 @@ fn fixture() -> &'static Fixture {
         let paths = common::fresh_paths("quiz");
         let library = Library::open(&paths).unwrap();
         library.ensure_bank_indexed(&Quiet).unwrap();
-        library.import_file(&common::paper(PAPER), &Quiet).unwrap();
-        let (binary, model) = LocalServer::provisioned(&paths.cache_dir)
-            .expect("the local model is provisioned by `bash scripts/setup.sh --with-llm`");
-        let server =
-            LocalServer::start(&binary, &model, &paths.data_dir.join("llama-server.log")).unwrap();
+        library
+            .import_file(&common::paper(PAPER), &Quiet, &Cancel::new())
+            .unwrap();
+        // The tier this machine grades with by default (see `Tier::for_machine`): grading is
+        // where the larger model matters.
+        let model = LocalModel::choose(TierChoice::Better, &paths.cache_dir)
+            .expect("the local models are provisioned by `bash scripts/setup.sh --with-llm`");
+        let server = LocalServer::start(&model, &paths.data_dir.join("llama-server.log")).unwrap();
         Fixture {
             library,
             client: ChatClient::new(server.provider()),
@@ -46,7 +54,7 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn review(quiz: &Quiz<'_>, id: &str, rating: Rating, at: i64) -> studydesk::quiz::CardState {
+fn review(quiz: &Quiz<'_>, id: &str, rating: Rating, at: i64) -> studydesk_engine::quiz::CardState {
     quiz.review(
         id,
         &ReviewInput {
@@ -143,60 +151,106 @@ fn reviews_persist_across_restarts_and_due_cards_come_first() {
     assert!(t01.retention.is_some_and(|r| r > 0.0 && r <= 1.0));
 }
 
+/// Whitespace-collapsed, to find a quoted sentence in its passage.
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The rubric of a bank card is the paper's own sentences, each found in the source it cites;
+/// without a model the learner grades themselves against it.
 #[test]
-fn without_a_model_the_learner_grades_against_the_item_and_the_paper() {
+fn without_a_model_the_rubric_is_the_papers_own_sentences() {
     let f = fixture();
     let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
     let card = quiz.card("t01-q001").unwrap();
-    let grading = grade::grade(&f.library, None, &card, "它对每个样本的特征做归一化").unwrap();
+    let grading = grade::grade(
+        &f.library,
+        None,
+        &card,
+        "它对每个样本的特征做归一化",
+        &Cancel::new(),
+    )
+    .unwrap();
     assert_eq!(grading.score, None);
-    assert_eq!(grading.suggested, None);
-    assert_eq!(grading.sources[0].n, 1);
-    assert_eq!(
-        grading.sources[0].hit.question_id.as_deref(),
-        Some("t01-q001")
-    );
+    assert_eq!(grading.points_from, grade::PointsFrom::Sources);
+    assert!(grading.points.len() >= 2, "{:?}", grading.points);
+    for point in &grading.points {
+        let n = point.n.expect("a source's point cites it");
+        let source = grading.sources.iter().find(|s| s.n == n).unwrap();
+        assert_eq!(source.hit.doc.as_deref(), Some(PAPER));
+        let quoted = point.text.trim_end_matches('…');
+        assert!(
+            squeeze(&source.hit.text).contains(&squeeze(quoted)),
+            "{quoted:?} is not in [{n}] {}",
+            source.label
+        );
+    }
     assert!(
-        grading.sources[1..]
-            .iter()
-            .any(|s| s.hit.doc.as_deref() == Some(PAPER) && s.hit.page.is_some()),
-        "the paper's pages are among the sources: {:?}",
-        grading.sources.iter().map(|s| &s.label).collect::<Vec<_>>()
+        grading.points.iter().any(|p| {
+            let text = p.text.to_lowercase();
+            text.contains("mean") || text.contains("variance") || text.contains("statistics")
+        }),
+        "the rubric says what LayerNorm computes: {:?}",
+        grading.points
     );
 }
 
+/// Answers to one card, written for this test: a correct one, one that gets the normalisation
+/// axis backwards (BatchNorm's), a blank and the question copied. The grade orders them.
 #[test]
-fn the_model_grades_with_a_structured_grade_and_checked_citations() {
+fn the_model_grades_a_right_answer_above_a_wrong_one() {
     let f = fixture();
     let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
     let card = quiz.card("t01-q001").unwrap();
-    let answer = "LayerNorm 对单个样本在特征维度上求均值 μ 和方差 σ²，计算 y = γ (x - μ) / sqrt(σ² + ε) + β，不依赖 batch 大小。";
-    let grading = grade::grade(&f.library, Some(&f.client), &card, answer).unwrap();
-    let score = grading.score.expect("a model grade");
-    assert!(score <= 5);
-    assert_eq!(grading.suggested, Some(Rating::suggested_by(score)));
-    assert!(!grading.model_answer.trim().is_empty());
-    let mut rest = grading.model_answer.as_str();
-    while let Some(open) = rest.find('[') {
-        let after = &rest[open + 1..];
-        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(n) = digits.parse::<usize>()
-            && after[digits.len()..].starts_with(']')
-        {
-            assert!(
-                grading.sources.iter().any(|s| s.n == n),
-                "[{n}] points at no source: {}",
-                grading.model_answer
-            );
-        }
-        rest = after;
-    }
-    // A blank or one-word answer is a zero and an Again, whatever the model says.
-    for junk in ["  ", "x"] {
-        let graded = grade::grade(&f.library, Some(&f.client), &card, junk).unwrap();
+    let grade = |answer: &str| {
+        let grading =
+            grade::grade(&f.library, Some(&f.client), &card, answer, &Cancel::new()).unwrap();
+        eprintln!(
+            "{:?} -> {:?} {:?}",
+            answer,
+            grading.score,
+            grading
+                .points
+                .iter()
+                .map(|p| (&p.text, p.verdict, p.coverage, p.drop))
+                .collect::<Vec<_>>()
+        );
+        grading
+    };
+    let right = grade(
+        "LayerNorm 对单个样本在同一层所有隐藏单元上求均值 μ 和方差 σ²，再计算 y = γ (x - μ) / sqrt(σ² + ε) + β；统计量不依赖 batch，所以训练和测试时计算相同。",
+    );
+    let wrong = grade(
+        "LayerNorm 对每个特征在整个 batch 的样本上求均值和方差，所以它依赖 batch 大小，batch 小时效果差，测试时要用训练时的滑动平均。",
+    );
+    let (right_score, wrong_score) = (right.score.unwrap(), wrong.score.unwrap());
+    assert!(
+        right_score > wrong_score,
+        "right {right_score} vs wrong {wrong_score}"
+    );
+    assert!(right_score >= 3, "a correct answer scores {right_score}");
+    assert!(
+        right
+            .points
+            .iter()
+            .any(|p| p.verdict == grade::Verdict::Stated),
+        "{:?}",
+        right.points
+    );
+    assert!(
+        wrong_score <= 2,
+        "a wrong answer scores {wrong_score}: {:?}",
+        wrong.points
+    );
+    // A blank answer and a copy of the question are zeros before any judgement.
+    for (junk, reason) in [
+        ("  ", "blank"),
+        (card.question.as_str(), "copies the question"),
+    ] {
+        let graded = grade(junk);
         assert_eq!(graded.score, Some(0), "{junk:?}");
+        assert_eq!(graded.zero_reason.as_deref(), Some(reason));
         assert_eq!(graded.suggested, Some(Rating::Again));
-        assert!(graded.correct.iter().all(|c| !graded.wrong.contains(c)));
     }
 }
 
@@ -210,12 +264,12 @@ fn generation_keeps_only_questions_its_source_answers() {
         &doc,
         &GenerateOptions {
             count: 3,
-            lang: Some("en".into()),
+            lang: Some(Lang::En),
             // Reproducible drafts: the small model's output varies run to run, the checks
             // on it are what this test is about.
             seed: Some(SEED),
         },
-        &AtomicBool::new(false),
+        &Cancel::new(),
         &mut |_| {},
     )
     .unwrap();
@@ -231,7 +285,6 @@ fn generation_keeps_only_questions_its_source_answers() {
         "no draft held up: {:?}",
         report.dropped
     );
-    assert!(report.dropped.iter().all(|d| !d.reason.is_empty()));
     let quiz = Quiz::open(&f.library, &QuizConfig::default()).unwrap();
     let stored = quiz.generated(Some(&doc.id)).unwrap();
     assert_eq!(
@@ -240,6 +293,20 @@ fn generation_keeps_only_questions_its_source_answers() {
         "every kept question is stored"
     );
     for q in &report.kept {
+        // The answer key is the paper's own words: its sentence (a cloze's filled in) is in
+        // the passage it was drawn from.
+        let key = match q.kind {
+            QuestionKind::Question => q.answer.clone(),
+            QuestionKind::Cloze => {
+                let (term, sentence) = q.answer.split_once(" — ").expect("term — sentence");
+                assert_eq!(q.question.replacen("____", term, 1), sentence);
+                sentence.to_string()
+            }
+        };
+        assert!(
+            squeeze(&q.passage).contains(&squeeze(&key)),
+            "the key {key:?} is not in its passage"
+        );
         // Checked again here, independently: the question brings its source back.
         let hits = f
             .library
@@ -262,7 +329,7 @@ fn generation_keeps_only_questions_its_source_answers() {
             doc.pages
                 .is_some_and(|n| q.page.is_some_and(|p| p >= 1 && p <= n))
         );
-        assert_eq!(q.lang, "en");
+        assert_eq!(q.lang, Lang::En);
     }
     // Generated questions join the pool, and can be edited and deleted.
     if let Some(first) = report.kept.first() {
@@ -351,7 +418,7 @@ fn parameters_are_fitted_to_a_learners_own_log() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as f64 / (1u64 << 31) as f64
     };
-    let bank = studydesk::bank::Bank::builtin();
+    let bank = studydesk_engine::bank::Bank::builtin();
     let cards: Vec<String> = bank.topics[3..6]
         .iter()
         .flat_map(|t| t.questions.iter().map(|q| q.id.clone()))
@@ -369,7 +436,7 @@ fn parameters_are_fitted_to_a_learners_own_log() {
             },
             T0
         ),
-        Err(studydesk::quiz::QuizError::UnknownCard(_))
+        Err(studydesk_engine::quiz::QuizError::UnknownCard(_))
     ));
     for card in &cards {
         let mut at = T0;
@@ -386,6 +453,10 @@ fn parameters_are_fitted_to_a_learners_own_log() {
             state = review(&quiz, card, rating, at);
         }
     }
+    // What the default parameters schedule for a new card and for one reviewed once.
+    let once = review(&quiz, "t01-q002", Rating::Good, T0);
+    let before_new = quiz.scheduler().preview(None, T0).unwrap();
+    let before_once = quiz.scheduler().preview(Some(&once), once.due).unwrap();
     let items = quiz.refit(&config).unwrap().expect("enough reviews to fit");
     assert!(items >= 64, "{items}");
     let stats = quiz.stats(T0).unwrap();
@@ -396,5 +467,20 @@ fn parameters_are_fitted_to_a_learners_own_log() {
     assert_eq!(
         quiz.stats(T0).unwrap().parameters,
         format!("fitted on {items} items")
+    );
+    // The fitted parameters know this learner forgets faster: "Good" comes back sooner.
+    let after_new = quiz.scheduler().preview(None, T0).unwrap();
+    let after_once = quiz.scheduler().preview(Some(&once), once.due).unwrap();
+    eprintln!(
+        "Good interval, new card: {} -> {} days; reviewed once: {} -> {} days",
+        before_new[2], after_new[2], before_once[2], after_once[2]
+    );
+    assert!(
+        after_new[2] < before_new[2],
+        "{before_new:?} -> {after_new:?}"
+    );
+    assert!(
+        after_once[2] < before_once[2],
+        "{before_once:?} -> {after_once:?}"
     );
 }

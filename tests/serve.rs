@@ -36,7 +36,7 @@ fn start() -> Server {
             "<!doctype html><title>StudyDesk</title>",
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_studydesk"))
+        let mut child = common::dies_with_test(&mut Command::new(env!("CARGO_BIN_EXE_studydesk")))
             .args(["serve", "--port", "0", "--ui"])
             .arg(&ui)
             .env("STUDYDESK_DATA_DIR", &paths.data_dir)
@@ -106,6 +106,7 @@ fn serve_end_to_end() {
     let s = &start();
     requests_without_the_token_or_from_another_host_are_refused(s);
     bad_commands_and_arguments_are_clear_errors(s);
+    a_client_that_goes_away_cancels_its_import(s);
     an_upload_is_indexed_with_progress_and_its_cited_page_renders_highlighted(s);
     a_broken_upload_names_the_file_and_the_cause(s);
 }
@@ -139,22 +140,89 @@ fn requests_without_the_token_or_from_another_host_are_refused(s: &Server) {
     assert_eq!(escape.status(), 404);
 }
 
+/// The error a call ended with: `{kind, message, remedy?}`.
+fn error_of(events: &[Value]) -> Value {
+    let last = events.last().unwrap();
+    assert_eq!(last["kind"], "error", "{last}");
+    last["error"].clone()
+}
+
 fn bad_commands_and_arguments_are_clear_errors(s: &Server) {
-    let unknown = call(s, "format_disk", json!({}));
-    assert_eq!(unknown.last().unwrap()["kind"], "error");
+    let unknown = error_of(&call(s, "format_disk", json!({})));
+    assert_eq!(unknown["kind"], "input");
     assert!(
-        unknown.last().unwrap()["message"]
+        unknown["message"]
             .as_str()
             .unwrap()
             .contains("unknown command")
     );
-    let bad = call(
+    let bad = error_of(&call(
         s,
         "review",
         json!({"card_id": "t01-q001", "rating": "perfect"}),
-    );
-    let message = bad.last().unwrap()["message"].as_str().unwrap().to_string();
+    ));
+    let message = bad["message"].as_str().unwrap();
     assert!(message.contains("review: bad arguments"), "{message}");
+    // A misspelt argument is refused, not ignored.
+    let typo = error_of(&call(s, "search", json!({"query": "rope", "topk": 3})));
+    assert!(typo["message"].as_str().unwrap().contains("topk"), "{typo}");
+    // An unknown document is the user's input, with the remedy a UI can act on.
+    let missing = error_of(&call(s, "remove_doc", json!({"doc_id": "nothing.pdf"})));
+    assert_eq!(missing["kind"], "input");
+    assert_eq!(missing["remedy"], "list_documents");
+}
+
+/// A browser that goes away (the stop button aborts the request) cancels its command: an
+/// import stops after its current batch, and nothing of it stays in the library.
+fn a_client_that_goes_away_cancels_its_import(s: &Server) {
+    let bytes = std::fs::read(common::paper("zh-llm-survey-rucaibox.pdf")).unwrap();
+    let mut response = agent()
+        .post(&format!("{}/api/call/import_file", s.base))
+        .header("Authorization", &format!("Bearer {}", s.token))
+        .send(
+            json!({
+                "name": "zh-llm-survey-rucaibox.pdf",
+                "data_base64": base64::engine::general_purpose::STANDARD.encode(&bytes),
+            })
+            .to_string(),
+        )
+        .unwrap();
+    // Read until the first batch of passages is stored, then hang up.
+    let mut reader = BufReader::new(response.body_mut().as_reader());
+    let mut line = String::new();
+    let mut seen = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the stream ended early: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("\"stage\":\"chunks\"") {
+            break;
+        }
+    }
+    drop(reader);
+    drop(response);
+    // The cancelled import is purged: the library lists no document (polling, because the
+    // import notices the cancel at its next batch).
+    let started = std::time::Instant::now();
+    loop {
+        let docs = result(s, "docs", json!({}));
+        let listed = docs.as_array().unwrap();
+        if listed.is_empty() {
+            break;
+        }
+        assert!(
+            listed.iter().all(|d| d["ready"] == false),
+            "a cancelled import finished: {docs}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the cancelled import was never cleaned up: {docs}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 fn an_upload_is_indexed_with_progress_and_its_cited_page_renders_highlighted(s: &Server) {
@@ -222,11 +290,13 @@ fn an_upload_is_indexed_with_progress_and_its_cited_page_renders_highlighted(s: 
         }
     }
 
-    let missing = call(s, "page_image", json!({"doc_id": doc_id, "page": 99}));
-    let message = missing.last().unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let missing = error_of(&call(
+        s,
+        "page_image",
+        json!({"doc_id": doc_id, "page": 99}),
+    ));
+    assert_eq!(missing["kind"], "input");
+    let message = missing["message"].as_str().unwrap().to_string();
     assert!(
         message.contains("layer-normalization-1607.06450.pdf") && message.contains("no page 99"),
         "{message}"
@@ -250,9 +320,9 @@ fn a_broken_upload_names_the_file_and_the_cause(s: &Server) {
             "data_base64": base64::engine::general_purpose::STANDARD.encode(b"this is not a pdf"),
         }),
     );
-    let last = events.last().unwrap();
-    assert_eq!(last["kind"], "error");
-    let message = last["message"].as_str().unwrap();
+    let error = error_of(&events);
+    assert_eq!(error["kind"], "input");
+    let message = error["message"].as_str().unwrap();
     assert!(
         message.contains("notes.pdf") && message.contains("not a PDF"),
         "{message}"

@@ -9,17 +9,18 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use studydesk::config::{Paths, ServerStoreConfig, StoreConfig};
-use studydesk::embed::Embedder;
-use studydesk::lexical::Lexicon;
-use studydesk::library::{INDEX_DIR, Library, Quiet};
-use studydesk::records::DocRecord;
-use studydesk::store::edge::EdgeStore;
-use studydesk::store::migrate::{MigrateError, copy_index};
-use studydesk::store::server::{Create, ServerStore};
-use studydesk::store::{
+use studydesk_engine::Cancel;
+use studydesk_engine::Lang;
+use studydesk_engine::config::{Paths, ServerStoreConfig, StoreConfig};
+use studydesk_engine::database::DocRecord;
+use studydesk_engine::embed::Embedder;
+use studydesk_engine::lexical::Lexicon;
+use studydesk_engine::library::{INDEX_DIR, Library, Quiet};
+use studydesk_engine::store::edge::EdgeStore;
+use studydesk_engine::store::migrate::{MigrateError, copy_index};
+use studydesk_engine::store::server::{Create, ServerStore};
+use studydesk_engine::store::{
     Mode, Passage, Point, Scope, SearchRequest, Source, StoreError, VectorStore, point_id,
 };
 use uuid::Uuid;
@@ -49,7 +50,7 @@ impl Fixture {
         let doc = {
             let library = Library::open(&paths).unwrap();
             assert!(library.ensure_bank_indexed(&Quiet).unwrap());
-            let results = library.import_paths(&[common::paper(PAPER)], &Quiet);
+            let results = library.import_paths(&[common::paper(PAPER)], &Quiet, &Cancel::new());
             assert!(results[0].1.is_ok(), "{:?}", results[0].1);
             library.docs().unwrap().remove(0)
         };
@@ -80,9 +81,9 @@ impl Fixture {
         query: &str,
         scope: &Scope,
         mode: Mode,
-    ) -> Vec<studydesk::store::Hit> {
+    ) -> Vec<studydesk_engine::store::Hit> {
         let dense = self.embedder.embed_query(query).unwrap();
-        let sparse = Lexicon::shared().query_vector(query);
+        let sparse = Lexicon::shared().query_vector(query, &[]);
         store
             .search(&SearchRequest {
                 dense: &dense,
@@ -146,7 +147,7 @@ fn backends(purpose: &str) -> Vec<Backend> {
             });
         }
         None => say(format!(
-            "store contract ({purpose}): Qdrant server SKIPPED: QDRANT_URL is not set (no Qdrant server can be installed on these machines)"
+            "store contract ({purpose}): Qdrant server SKIPPED: QDRANT_URL is not set (a server can be built with ../shared/qdrant/build.sh; see the README)"
         )),
     }
     say(format!(
@@ -176,7 +177,13 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-fn ids(hits: &[studydesk::store::Hit]) -> Vec<Uuid> {
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+fn ids(hits: &[studydesk_engine::store::Hit]) -> Vec<Uuid> {
     hits.iter().map(|h| h.id).collect()
 }
 
@@ -282,12 +289,12 @@ fn every_backend_keeps_the_store_contract() {
         };
         assert_eq!(store.count(&t01).unwrap(), topic_count, "{name}");
         let english = Scope {
-            lang: Some("en".into()),
+            lang: Some(Lang::En),
             ..Scope::default()
         };
         assert_eq!(
             store.count(&english).unwrap(),
-            fixture.count(|p| p.lang == "en"),
+            fixture.count(|p| p.lang == Lang::En),
             "{name}"
         );
 
@@ -341,6 +348,22 @@ fn every_backend_keeps_the_store_contract() {
         ] {
             let hits = fixture.search(store, query, &all, mode);
             assert_eq!(hits.len(), 10, "{name}: {mode:?} {query}");
+            if mode == Mode::Dense {
+                // Dense search against the exact answer: cosine over every point.
+                let q = fixture.embedder.embed_query(query).unwrap();
+                let mut exact: Vec<(f32, Uuid)> = fixture
+                    .points
+                    .iter()
+                    .map(|p| (cosine(&q, &p.dense), p.id))
+                    .collect();
+                exact.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let top: Vec<Uuid> = exact.iter().take(10).map(|(_, id)| *id).collect();
+                assert_eq!(
+                    ids(&hits),
+                    top,
+                    "{name}: dense ranking is not the exact one"
+                );
+            }
             assert_eq!(hits[0].passage.source, expected, "{name}: {mode:?} {query}");
             assert!(
                 hits.windows(2).all(|w| w[0].score >= w[1].score),
@@ -383,8 +406,9 @@ fn every_backend_keeps_the_store_contract() {
         store.optimize().unwrap();
         assert_eq!(store.count(&all).unwrap(), bank_count, "{name}");
     }
-    // With a few hundred points both engines search exhaustively, so they must rank alike.
-    for (name, ranking) in &rankings[1..] {
+    // With a few hundred points every engine searches exhaustively, so with a server
+    // configured the two must rank alike.
+    for (name, ranking) in rankings.iter().skip(1) {
         assert_eq!(
             ranking, &rankings[0].1,
             "{name} ranks unlike the embedded engine"
@@ -403,25 +427,17 @@ fn an_index_is_copied_whole_and_an_interrupted_copy_resumes() {
         let (name, target) = (backend.name.as_str(), backend.store.as_ref());
         let checkpoint = tempdir("copy-checkpoint").join("migration.json");
         // A copy run to its end (or its refusal).
-        let copy_all = || {
-            copy_index(
-                &source,
-                target,
-                &checkpoint,
-                &mut |_, _| {},
-                &AtomicBool::new(false),
-            )
-        };
+        let copy_all = || copy_index(&source, target, &checkpoint, &mut |_, _| {}, &Cancel::new());
 
         // Stopped after the first page: nothing lost, a checkpoint left.
-        let cancel = AtomicBool::new(false);
+        let cancel = Cancel::new();
         let stopped = copy_index(
             &source,
             target,
             &checkpoint,
             &mut |done, _| {
                 if done > 0 {
-                    cancel.store(true, Ordering::Relaxed);
+                    cancel.cancel();
                 }
             },
             &cancel,
@@ -491,10 +507,14 @@ fn an_unreachable_server_is_named_and_the_local_index_is_untouched() {
     );
 
     // A library with documents in its embedded index, then config.toml pointed at the server.
-    let local = EdgeStore::open(&paths.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+    let local =
+        EdgeStore::open(&paths.data_dir.join(studydesk_engine::library::INDEX_DIR)).unwrap();
     let fixture_point = Point {
         id: point_id("note", 0),
-        dense: vec![1.0 / (studydesk::embed::DIMENSION as f32).sqrt(); studydesk::embed::DIMENSION],
+        dense: vec![
+            1.0 / (studydesk_engine::embed::DIMENSION as f32).sqrt();
+            studydesk_engine::embed::DIMENSION
+        ],
         sparse: Lexicon::shared().document_vector("rotary position embedding"),
         passage: Passage {
             source: Source::Doc,
@@ -507,21 +527,21 @@ fn an_unreachable_server_is_named_and_the_local_index_is_untouched() {
             page_end: None,
             section: None,
             chunk: Some(0),
-            lang: "en".into(),
+            lang: Lang::En,
             text: "rotary position embedding".into(),
         },
     };
     local.upsert(vec![fixture_point]).unwrap();
     local.flush().unwrap();
     drop(local);
-    let settings = studydesk::config::Config {
+    let settings = studydesk_engine::config::Config {
         store: StoreConfig::Server(config),
         ..Default::default()
     };
     settings.save(&paths).unwrap();
 
     // Opening the library fails with the server's address and cause.
-    let error = studydesk::library::Library::open(&paths)
+    let error = studydesk_engine::library::Library::open(&paths)
         .err()
         .unwrap()
         .to_string();
@@ -549,13 +569,14 @@ fn an_unreachable_server_is_named_and_the_local_index_is_untouched() {
         );
     }
     // The embedded index still holds its passage.
-    let local = EdgeStore::open(&paths.data_dir.join(studydesk::library::INDEX_DIR)).unwrap();
+    let local =
+        EdgeStore::open(&paths.data_dir.join(studydesk_engine::library::INDEX_DIR)).unwrap();
     assert_eq!(local.count(&Scope::default()).unwrap(), 1);
 }
 
 #[test]
 fn config_selects_the_store() {
-    let parse = |text: &str| toml::from_str::<studydesk::config::Config>(text);
+    let parse = |text: &str| toml::from_str::<studydesk_engine::config::Config>(text);
     assert_eq!(parse("").unwrap().store, StoreConfig::Embedded);
     assert_eq!(
         parse(r#"store = "embedded""#).unwrap().store,
@@ -574,7 +595,7 @@ fn config_selects_the_store() {
         })
     );
     // Written and read back the same way (config.toml is rewritten by the app's settings).
-    let config = studydesk::config::Config {
+    let config = studydesk_engine::config::Config {
         store: server.clone(),
         ..Default::default()
     };
@@ -593,7 +614,7 @@ fn config_selects_the_store() {
 fn a_server_reports_a_wrong_key_a_missing_collection_and_a_dimension_mismatch() {
     let Some(config) = server_config("errors") else {
         say(
-            "store server errors: SKIPPED: QDRANT_URL is not set (no Qdrant server can be installed on these machines)".into()
+            "store server errors: SKIPPED: QDRANT_URL is not set (a server can be built with ../shared/qdrant/build.sh; see the README)".into()
         );
         return;
     };
@@ -673,14 +694,7 @@ fn a_library_on_an_index_built_elsewhere_adopts_its_bank_and_documents() {
         let from = EdgeStore::open(&fixture.paths.data_dir.join(INDEX_DIR)).unwrap();
         let to = EdgeStore::open(&second.data_dir.join(INDEX_DIR)).unwrap();
         let checkpoint = second.data_dir.join("copy.json");
-        copy_index(
-            &from,
-            &to,
-            &checkpoint,
-            &mut |_, _| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        copy_index(&from, &to, &checkpoint, &mut |_, _| {}, &Cancel::new()).unwrap();
     }
     let library = Library::open(&second).unwrap();
     let docs = library.docs().unwrap();

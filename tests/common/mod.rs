@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use studydesk::config::Paths;
+use studydesk_engine::config::Paths;
 
 /// `../shared` beside the repository: the real papers and eval sets.
 pub fn shared() -> PathBuf {
@@ -31,7 +31,7 @@ pub fn fresh_paths(name: &str) -> Paths {
     assert!(
         resolved
             .cache_dir
-            .join(studydesk::embed::MODEL_RELATIVE_DIR)
+            .join(studydesk_engine::embed::MODEL_RELATIVE_DIR)
             .join("model.onnx")
             .is_file(),
         "tests need the provisioned model in {} (run scripts/setup.sh)",
@@ -46,4 +46,20 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Ties a child process to the test that starts it: the kernel kills the child when the
+/// test's thread ends, however it ends (a panic, a timeout, the test binary killed), so no
+/// server a test starts can outlive it.
+pub fn dies_with_test(command: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe, and nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
 }
