@@ -600,7 +600,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(term, "batch normalization");
-        assert!(text.starts_with("Unlike ____, LayerNorm computes"), "{text}");
+        assert!(
+            text.starts_with("Unlike ____, LayerNorm computes"),
+            "{text}"
+        );
         assert!(cloze("It is simple.").is_none());
     }
 
