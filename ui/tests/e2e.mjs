@@ -230,7 +230,11 @@ await step('ask in the chat and get a cited answer', async () => {
   if (state === 'error') throw new Error(`the answer failed: ${await last.innerText()}`);
   const chips = await last.locator('button.cite:not([disabled])').count();
   const sources = await last.locator(tid('source-item')).count();
-  if (chips + sources === 0) throw new Error('the answer has no citation chip and no source');
+  // The answer opens with the sources' own sentences, each with its citation chip; the
+  // passages they come from are listed under it.
+  if (chips === 0) throw new Error(`the answer has no citation chip: ${await last.innerText()}`);
+  if (sources === 0) throw new Error('the answer lists no source');
+  if (!(await last.locator('blockquote').count())) throw new Error('the answer quotes no sentence of the sources');
   answered = true;
   const box = last.locator(tid('answer-sources'));
   if (await box.count()) {

@@ -1,7 +1,7 @@
 // The chat panel's state: the open conversation, streamed answers, the conversation list.
 
 import { call, errorMessage } from '../api';
-import type { Answer, AskResult, Citation, ConversationSummary } from '../types';
+import type { Answer, AskResult, Citation, ConversationSummary, Event, SearchHit } from '../types';
 import { app, loadStatus } from './state.svelte';
 
 export interface ChatMessage {
@@ -17,6 +17,8 @@ export interface ChatMessage {
   /** The answer cited nothing: `sources` are the passages it was written from. */
   uncited: boolean;
   dropped: number[];
+  /** Bank questions near the question: what an interviewer asks around it. */
+  related: SearchHit[];
   error: string | null;
 }
 
@@ -48,6 +50,7 @@ function message(role: 'user' | 'assistant', text: string): ChatMessage {
     generated: true,
     uncited: false,
     dropped: [],
+    related: [],
     error: null,
   };
 }
@@ -55,11 +58,13 @@ function message(role: 'user' | 'assistant', text: string): ChatMessage {
 function finish(target: ChatMessage, answer: Answer): void {
   target.streaming = false;
   target.generated = answer.generated;
-  target.text = answer.generated ? answer.text : '';
+  // Without a model the text is the quoted sentences of the sources.
+  target.text = answer.text;
   target.context = answer.context;
   target.sources = answer.citations.length ? answer.citations : answer.context;
   target.uncited = answer.generated && answer.citations.length === 0;
   target.dropped = answer.dropped_citations;
+  target.related = answer.related;
 }
 
 /** Whether the text has an [n] for one of the citations. */
@@ -73,7 +78,7 @@ function citesAny(text: string, citations: Citation[]): boolean {
 
 async function stream(
   userText: string,
-  run: (onToken: (text: string) => void, signal: AbortSignal) => Promise<AskResult>,
+  run: (onEvent: (event: Event) => void, signal: AbortSignal) => Promise<AskResult>,
 ): Promise<void> {
   if (chat.busy) return;
   app.chatOpen = true;
@@ -84,8 +89,14 @@ async function stream(
   const target = chat.messages[chat.messages.length - 1];
   controller = new AbortController();
   try {
-    const result = await run((text) => {
-      target.text += text;
+    const result = await run((event) => {
+      // The passages come first, before the model has read them.
+      if (event.kind === 'sources') {
+        target.context = event.context;
+        target.sources = event.context;
+      } else if (event.kind === 'token') {
+        target.text += event.text;
+      }
     }, controller.signal);
     finish(target, result.answer);
     chat.conversationId = result.conversation_id;
@@ -105,7 +116,7 @@ export function ask(question: string): Promise<void> {
   const text = question.trim();
   if (!text) return Promise.resolve();
   chat.draft = '';
-  return stream(text, (onToken, signal) =>
+  return stream(text, (onEvent, signal) =>
     call(
       'ask',
       {
@@ -113,9 +124,7 @@ export function ask(question: string): Promise<void> {
         ...(chat.topicId ? { topic_id: chat.topicId } : {}),
         ...(chat.conversationId != null ? { conversation_id: chat.conversationId } : {}),
       },
-      (event) => {
-        if (event.kind === 'token') onToken(event.text);
-      },
+      onEvent,
       { signal },
     ),
   );
@@ -125,13 +134,11 @@ export function ask(question: string): Promise<void> {
 export function explain(questionId: string, label: string): Promise<void> {
   newConversation();
   chat.topicId = questionId.split('-')[0] ?? null;
-  return stream(label, (onToken, signal) =>
+  return stream(label, (onEvent, signal) =>
     call(
       'explain',
       { question_id: questionId },
-      (event) => {
-        if (event.kind === 'token') onToken(event.text);
-      },
+      onEvent,
       { signal },
     ),
   );
