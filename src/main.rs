@@ -61,7 +61,8 @@ enum Command {
     },
     /// Remove an imported document and all its passages (by file name or id)
     Remove { doc: String },
-    /// Search the bank and your documents
+    /// Search your documents and the bank: two lists (`--json`: `docs`, `bank`, and the mixed
+    /// `hits`), or one with `--source`
     Search {
         /// The query (or use --queries-file)
         query: Option<String>,
@@ -387,22 +388,54 @@ fn run(cli: Cli) -> Result<()> {
                 }
             } else {
                 let query = query.context("give a query, or --queries-file")?;
-                let hits = app.search(
-                    SearchArgs {
-                        query,
-                        top_k: Some(top_k),
-                        topic_id: topic,
-                        source,
-                        mode: Some(mode),
-                        translate: translate_flag(no_translate),
-                    },
-                    &cli::quiet(),
-                )?;
-                if json {
-                    serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "hits": hits }))?;
-                    writeln!(out)?;
+                let search = |source: Option<Source>| {
+                    app.search(
+                        SearchArgs {
+                            query: query.clone(),
+                            top_k: Some(top_k),
+                            topic_id: topic.clone(),
+                            source,
+                            mode: Some(mode),
+                            translate: translate_flag(no_translate),
+                        },
+                        &cli::quiet(),
+                    )
+                };
+                if source.is_some() {
+                    let hits = search(source)?;
+                    if json {
+                        serde_json::to_writer_pretty(
+                            &mut out,
+                            &serde_json::json!({ "hits": hits }),
+                        )?;
+                        writeln!(out)?;
+                    } else {
+                        print::hits(&mut out, &hits)?;
+                    }
                 } else {
-                    print::hits(&mut out, &hits)?;
+                    // Two lists: what the documents say, and the bank's questions on it (the
+                    // query's translation and embedding are cached, so these cost little).
+                    let docs = search(Some(Source::Doc))?;
+                    let bank = search(Some(Source::Bank))?;
+                    if json {
+                        let hits = search(None)?;
+                        serde_json::to_writer_pretty(
+                            &mut out,
+                            &serde_json::json!({ "docs": docs, "bank": bank, "hits": hits }),
+                        )?;
+                        writeln!(out)?;
+                    } else {
+                        writeln!(out, "Your documents:")?;
+                        if docs.is_empty() {
+                            writeln!(
+                                out,
+                                "    (none imported: `studydesk import <file-or-folder>`)"
+                            )?;
+                        }
+                        print::hits(&mut out, &docs)?;
+                        writeln!(out, "\nBank questions:")?;
+                        print::hits(&mut out, &bank)?;
+                    }
                 }
             }
         }

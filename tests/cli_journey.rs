@@ -100,6 +100,18 @@ fn a_session_from_import_to_removal() {
         "{:?}",
         hits[0]
     );
+    // Without --source: the documents' list and the bank's list beside the mixed one.
+    let lists = json(&ok(&studydesk(
+        dir,
+        &["search", "--json", "--top-k", "3", "旋转位置编码 长程衰减"],
+    )));
+    let (doc_list, bank_list) = (
+        lists["docs"].as_array().unwrap(),
+        lists["bank"].as_array().unwrap(),
+    );
+    assert!(doc_list.len() == 3 && doc_list.iter().all(|h| h["source"] == "doc"));
+    assert!(bank_list.len() == 3 && bank_list.iter().all(|h| h["source"] == "bank"));
+    assert_eq!(doc_list[0]["doc"], "roformer-rope-2104.09864.pdf");
     let bank = search(&["--source", "bank", "--topic", "t04", "旋转位置编码"]);
     assert!(!bank.is_empty());
     assert!(
