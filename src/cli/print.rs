@@ -89,12 +89,16 @@ pub fn answer_end(out: &mut impl Write, answer: &Answer, off: Option<OffReason>)
             answer.dropped_citations
         )?;
     }
-    let (heading, sources) = if answer.citations.is_empty() {
+    let (heading, sources) = if !answer.citations.is_empty() {
+        ("Sources", &answer.citations)
+    } else if answer.covered {
         ("Written from", &answer.context)
     } else {
-        ("Sources", &answer.citations)
+        ("Nearest passages (they do not answer it)", &answer.context)
     };
-    writeln!(out, "\n{heading}:")?;
+    if !sources.is_empty() {
+        writeln!(out, "\n{heading}:")?;
+    }
     for c in sources {
         writeln!(
             out,
@@ -103,6 +107,17 @@ pub fn answer_end(out: &mut impl Write, answer: &Answer, off: Option<OffReason>)
             c.label,
             excerpt(&c.hit.text.replace('\n', " "), 120)
         )?;
+    }
+    if !answer.related.is_empty() {
+        writeln!(out, "\nRelated bank questions:")?;
+        for hit in &answer.related {
+            writeln!(
+                out,
+                "  {}  {}",
+                hit.question_id.as_deref().unwrap_or(""),
+                excerpt(&hit.text.replace('\n', " "), 100)
+            )?;
+        }
     }
     Ok(())
 }

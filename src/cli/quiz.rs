@@ -115,36 +115,49 @@ fn read_line(input: &mut impl BufRead) -> Result<Option<String>> {
 }
 
 fn print_grading(out: &mut impl Write, card: &Card, grading: &Grading) -> Result<()> {
+    let cited = |text: &str, n: Option<usize>| match n {
+        Some(n) => format!("{text} [{n}]"),
+        None => text.to_string(),
+    };
     match grading.score {
-        Some(score) => writeln!(out, "\nGrade: {score}/5")?,
-        None => writeln!(out, "\nReference:")?,
-    }
-    for (mark, items) in [
-        ("✓", &grading.correct),
-        ("…", &grading.missed),
-        ("✗", &grading.wrong),
-    ] {
-        for item in items {
-            writeln!(out, "  {mark} {item}")?;
+        Some(score) => {
+            writeln!(out, "\nGrade: {score}/5")?;
+            if let Some(reason) = &grading.zero_reason {
+                writeln!(out, "  (scored 0 without a judgement: {reason})")?;
+            }
+            for (mark, items) in [
+                ("✓", &grading.correct),
+                ("…", &grading.missed),
+                ("✗", &grading.wrong),
+            ] {
+                for item in items {
+                    writeln!(out, "  {mark} {item}")?;
+                }
+            }
+            if !grading.model_answer.is_empty() {
+                writeln!(out, "Model answer: {}", grading.model_answer)?;
+            }
+        }
+        None => {
+            // Self-grading: the rubric a model would have graded against.
+            writeln!(out, "\nReference:")?;
+            for point in &grading.points {
+                writeln!(out, "  - {}", cited(&point.text, point.n))?;
+            }
+            if grading.points.is_empty() {
+                match &card.reference_answer {
+                    Some(answer) => writeln!(out, "  {answer}")?,
+                    None => writeln!(
+                        out,
+                        "  (nothing to grade against: the bank lists no points for this question and your documents do not answer it; import a paper on it, or grade yourself from what you know)"
+                    )?,
+                }
+            }
         }
     }
-    if grading.score.is_none() {
-        if card.points.is_empty() && card.reference_answer.is_none() {
-            writeln!(
-                out,
-                "  (the bank lists no points for this question; see the sources)"
-            )?;
-        }
-        for point in &card.points {
-            writeln!(out, "  - {point}")?;
-        }
-        if let Some(answer) = &card.reference_answer {
-            writeln!(out, "  {answer}")?;
-        }
-    } else if !grading.model_answer.is_empty() {
-        writeln!(out, "Model answer: {}", grading.model_answer)?;
+    if !grading.sources.is_empty() {
+        writeln!(out, "Sources:")?;
     }
-    writeln!(out, "Sources:")?;
     for source in &grading.sources {
         writeln!(
             out,
