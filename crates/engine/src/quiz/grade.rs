@@ -410,7 +410,9 @@ fn model_points(
         .unwrap_or_default()
         .into_iter()
         .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
+        // A small model's formulas are often wrong (the 1.5B wrote LayerNorm's with an extra
+        // "+ gamma * x"), and a rubric must not teach a wrong one.
+        .filter(|p| !p.is_empty() && !crate::text::looks_like_formula(p))
         .collect())
 }
 
