@@ -1,15 +1,8 @@
 //! The `studydesk` binary as a user runs it.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn studydesk(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_studydesk"))
-        .args(args)
-        .env("STUDYDESK_DATA_DIR", data_dir)
-        .output()
-        .expect("run studydesk")
-}
+use common::studydesk;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("studydesk-cli-{name}-{}", std::process::id()));

@@ -5,16 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn studydesk(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_studydesk"))
-        .args(args)
-        .env("STUDYDESK_DATA_DIR", data_dir)
-        .output()
-        .expect("run studydesk")
-}
+use common::studydesk;
 
 fn ok(out: &Output) -> String {
     assert!(

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use studydesk_engine::config::Paths;
 
@@ -62,4 +63,13 @@ pub fn dies_with_test(command: &mut std::process::Command) -> &mut std::process:
             Ok(())
         })
     }
+}
+
+/// Runs the `studydesk` binary on a data folder, as a user would.
+pub fn studydesk(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_studydesk"))
+        .args(args)
+        .env("STUDYDESK_DATA_DIR", data_dir)
+        .output()
+        .expect("run studydesk")
 }
