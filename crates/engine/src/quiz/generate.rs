@@ -223,6 +223,11 @@ fn worth_asking(passage: &Passage) -> bool {
     if SKIPPED.iter().any(|s| section.contains(s)) || is_appendix_heading(&section) {
         return false;
     }
+    // Who did what on the paper is not what it teaches.
+    let lower = passage.text.to_lowercase();
+    if lower.contains("equal contribution") || lower.contains("work performed while") {
+        return false;
+    }
     // Example prompts and dialogues are material of the paper, not what it teaches.
     let dialogue = passage
         .text
@@ -520,8 +525,9 @@ fn longest_written_term(sentence: &str) -> Option<String> {
 
 /// A word that only makes sense next to the passage ("the paper", "we", "本文").
 fn leaning_word(question: &str) -> Option<&'static str> {
-    const EN: [&str; 10] = [
+    const EN: [&str; 12] = [
         "passage", "paper", "text", "article", "above", "we", "our", "ours", "authors", "sentence",
+        "context", "provided",
     ];
     const ZH: [&str; 8] = [
         "本文", "这段", "资料", "文章", "上文", "作者", "文中", "这句",
@@ -577,6 +583,8 @@ mod tests {
         assert!(!worth_asking(&passage(Some("A.2 Prompt templates"), prose)));
         assert!(!worth_asking(&passage(Some("Appendix B"), prose)));
         assert!(!worth_asking(&passage(Some("References"), prose)));
+        let footnote = "Equal contribution. Listing order is random. Jakob proposed replacing RNNs with self-attention and started the effort to evaluate this idea.";
+        assert!(!worth_asking(&passage(None, footnote)));
         let dialogue = "User: write an essay. Assistant: sure. User: on what? Assistant: any. User: ok. Assistant: here. User: thanks. Assistant: welcome.";
         assert!(!worth_asking(&passage(None, dialogue)));
         assert!(!worth_asking(&passage(
@@ -643,6 +651,10 @@ mod tests {
             Some("passage")
         );
         assert_eq!(leaning_word("how do our results compare?"), Some("our"));
+        assert_eq!(
+            leaning_word("what attention is used according to the provided context?"),
+            Some("context")
+        );
         assert_eq!(leaning_word("根据本文，rope 的作用是什么？"), Some("本文"));
         assert_eq!(
             leaning_word("why does layernorm not depend on the batch size?"),
