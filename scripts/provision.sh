@@ -8,6 +8,8 @@
 #   $CACHE/models/multilingual-e5-small/  model.onnx + tokenizer files (fastembed UserDefinedEmbeddingModel)
 #   $CACHE/onnxruntime/libonnxruntime.so  ONNX Runtime for `ort` (load-dynamic / ORT_DYLIB_PATH)
 #   $CACHE/pdfium/libpdfium.so            PDFium for pdfium-render (Pdfium::bind_to_library)
+#   $CACHE/models/ppocr-v4/*.onnx         PaddleOCR PP-OCRv4 detection, recognition and orientation
+#                                         models (OCR of scanned pages), from the rapidocr wheel
 # and, only on request (the tutor's local LLM; ~6 min compile on 2 cores + 1.6 GB download):
 #   $CACHE/llama/llama-server             llama.cpp server, built from the llama-cpp-python sdist
 #   $CACHE/llama/BUILD_INFO               pinned source version + sha256 + cmake flags it was built from
@@ -15,9 +17,9 @@
 #   $CACHE/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-1.5B-Instruct Q4_K_M ("better")
 #
 # Usage:
-#   provision.sh                 default components: e5 ort pdfium
+#   provision.sh                 default components: e5 ort pdfium ppocr
 #   provision.sh --with-llm      default components + llama + qwen + qwen15
-#   provision.sh NAME...         only the named components (e5 ort pdfium llama qwen qwen15),
+#   provision.sh NAME...         only the named components (e5 ort pdfium ppocr llama qwen qwen15),
 #                                e.g. `provision.sh llama qwen`; may be combined with --with-llm
 #   provision.sh --venv          only create/refresh the pinned Python venv (.venv)
 #   provision.sh --list          list component names
@@ -82,6 +84,17 @@ PDFIUM_DIR="$CACHE/pdfium"
 PDFIUM_LIB_SHA256=c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9
 PDFIUM_VERSION_JSON_SHA256=fa78837f0fb976e9578f67005909286c8adbff3080661485457821ce3a4f81c3
 
+# PaddleOCR PP-OCRv4 (Chinese + English) as ONNX, from RapidOCR's pure-Python wheel
+# (Apache-2.0, 14.9 MB); the recognizer's alphabet is in its own ONNX metadata.
+PPOCR_WHEEL_SPEC="rapidocr-onnxruntime==1.4.4"
+PPOCR_WHEEL_SHA256=971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf
+PPOCR_DIR="$CACHE/models/ppocr-v4"
+declare -A PPOCR_SHA256=(
+  [ch_PP-OCRv4_det_infer.onnx]=d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9
+  [ch_PP-OCRv4_rec_infer.onnx]=48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b
+  [ch_ppocr_mobile_v2.0_cls_infer.onnx]=e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c
+)
+
 # llama-server: llama.cpp as vendored in the llama-cpp-python sdist (vendor/llama.cpp).
 # A compiled binary is not byte-reproducible, so the pin is on the source: the
 # sdist's sha256 (checked by pip --require-hashes and again here) is recorded in
@@ -129,6 +142,7 @@ COMPONENTS=(
   "e5:e5 model"
   "ort:onnxruntime"
   "pdfium:pdfium"
+  "ppocr:PP-OCRv4 models"
 )
 OPTIONAL_COMPONENTS=(
   "llama:llama-server"
@@ -295,6 +309,30 @@ pdfium_install() {
   chmod 0644 "$tmp/version.json"
   mv -f -- "$tmp/version.json" "$PDFIUM_DIR/version.json"
   mv -f -- "$tmp/libpdfium.so" "$PDFIUM_DIR/libpdfium.so"
+}
+
+# ---------------------------------------------------------------------------
+# component: PP-OCRv4 models (three .onnx files out of the rapidocr wheel)
+# ---------------------------------------------------------------------------
+ppocr_ok() {
+  local f
+  for f in "${!PPOCR_SHA256[@]}"; do file_ok "$PPOCR_DIR/$f" "${PPOCR_SHA256[$f]}" || return 1; done
+}
+
+ppocr_install() {
+  local tmp f
+  new_tmp "$(dirname "$PPOCR_DIR")" "$(basename "$PPOCR_DIR")"
+  tmp="$NEW_TMP"
+  fetch_wheel "$PPOCR_WHEEL_SPEC" "$tmp/wheel"
+  require_sha "$WHEEL" "$PPOCR_WHEEL_SHA256"
+  for f in "${!PPOCR_SHA256[@]}"; do
+    unzip_member "$WHEEL" "rapidocr_onnxruntime/models/$f" "$tmp/$f"
+    require_sha "$tmp/$f" "${PPOCR_SHA256[$f]}"
+    chmod 0644 "$tmp/$f"
+  done
+  rm -rf -- "$tmp/wheel"
+  chmod 0755 "$tmp"
+  replace_dir "$tmp" "$PPOCR_DIR"
 }
 
 # ---------------------------------------------------------------------------
