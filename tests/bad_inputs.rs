@@ -66,10 +66,6 @@ fn bad_inputs_are_refused_clearly_and_lose_nothing() {
         file: encrypted,
         cause: "encrypted",
     });
-    cases.push(Case {
-        file: common::paper("scanned-image-only-rag-p1-2.pdf"),
-        cause: "no text layer",
-    });
     let dangling = dir.join("moved-away.md");
     std::os::unix::fs::symlink(dir.join("nowhere.md"), &dangling).unwrap();
     cases.push(Case {

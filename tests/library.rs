@@ -13,7 +13,7 @@ use studydesk_engine::retrieve::{Query, SearchOptions};
 use studydesk_engine::store::{Mode, Scope, Source};
 
 /// One library for this test binary: the bank plus all of ../shared/papers (17 papers with a
-/// text layer, the scanned one, and its SOURCES.md).
+/// text layer, the scanned one, read by OCR, and its SOURCES.md).
 fn library() -> &'static Library {
     static LIBRARY: OnceLock<Library> = OnceLock::new();
     LIBRARY.get_or_init(|| {
@@ -27,18 +27,10 @@ fn library() -> &'static Library {
             library.import_paths(&[common::shared().join("papers")], &Quiet, &Cancel::new());
         for (path, result) in &results {
             let name = path.file_name().unwrap().to_string_lossy();
-            if name == "scanned-image-only-rag-p1-2.pdf" {
-                let err = result.as_ref().unwrap_err().to_string();
-                assert!(
-                    err.contains(&*name) && err.contains("no text layer"),
-                    "{err}"
-                );
-            } else {
-                assert!(
-                    matches!(result, Ok(ImportOutcome::Imported { .. })),
-                    "{name}: {result:?}"
-                );
-            }
+            assert!(
+                matches!(result, Ok(ImportOutcome::Imported { .. })),
+                "{name}: {result:?}"
+            );
         }
         library
     })
@@ -72,7 +64,11 @@ fn papers_are_imported_page_by_page() {
         .into_iter()
         .filter(|d| d.path.starts_with(papers.to_str().unwrap()))
         .collect();
-    assert_eq!(docs.len(), 18, "17 papers with a text layer and SOURCES.md");
+    assert_eq!(
+        docs.len(),
+        19,
+        "17 papers with a text layer, the scan and SOURCES.md"
+    );
     assert!(docs.iter().all(|d| d.ready));
     let lora = docs
         .iter()

@@ -54,6 +54,11 @@ impl Bars {
                 self.bar.set_length(chunks.unwrap_or(0) as u64);
                 self.bar.set_position(0);
             }
+            Stage::Ocr => self.bar.set_message(format!(
+                "{file}: OCR page {}/{}",
+                done.unwrap_or(0) + 1,
+                total.unwrap_or(0)
+            )),
             Stage::Chunks => self.bar.set_position(done.unwrap_or(0) as u64),
         }
     }

@@ -31,7 +31,7 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         total: Option<usize>,
-        /// Passages embedded so far (`stage = chunks`).
+        /// Passages embedded so far (`stage = chunks`), or pages read by OCR (`stage = ocr`).
         #[serde(skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         done: Option<usize>,
@@ -53,6 +53,8 @@ pub enum Event {
 pub enum Stage {
     /// Starting a file of the batch.
     File,
+    /// OCR is reading the pages that have no text layer: page `done + 1` of `total`.
+    Ocr,
     /// The file's text was read and cut into passages.
     Extracted,
     /// Passages embedded and stored so far.
@@ -103,6 +105,15 @@ impl ProgressSink for Call<'_> {
                 done: Some(0),
                 pages,
                 chunks: Some(chunks),
+            },
+            Progress::Ocr { file, done, total } => Event::Progress {
+                file: file.into(),
+                stage: Stage::Ocr,
+                index: None,
+                total: Some(total),
+                done: Some(done),
+                pages: None,
+                chunks: None,
             },
             Progress::Chunks { file, done, total } => Event::Progress {
                 file: file.into(),

@@ -424,13 +424,9 @@ impl App {
                 doc.file_name
             )));
         }
-        let image = studydesk_engine::extract::render::render_page(
-            &studydesk_engine::extract::pdfium_path(&self.paths.cache_dir),
-            Path::new(&doc.path),
-            args.page,
-            args.highlight.as_deref(),
-            PAGE_WIDTH,
-        )?;
+        let image =
+            self.library
+                .page_image(&doc, args.page, args.highlight.as_deref(), PAGE_WIDTH)?;
         Ok(PageView {
             doc: doc.file_name,
             page: image.page,

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use ort::environment::Environment;
+
 use fastembed::{
     EmbeddingModel, InitOptionsUserDefined, Pooling, TextEmbedding, TextInitOptions,
     TokenizerFiles, UserDefinedEmbeddingModel,
@@ -62,7 +64,7 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the model from `cache_dir`, or from the hub when the cache has none.
     pub fn open(cache_dir: &Path) -> Result<Embedder, EmbedError> {
-        load_runtime(&ort_path(cache_dir))?;
+        let environment = ort_environment(&ort_path(cache_dir))?;
         let dir = cache_dir.join(MODEL_RELATIVE_DIR);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         if dir.join("model.onnx").is_file() {
@@ -80,6 +82,7 @@ impl Embedder {
             };
             let model = UserDefinedEmbeddingModel::new(onnx, files).with_pooling(Pooling::Mean);
             let options = InitOptionsUserDefined::new()
+                .with_environment(environment)
                 .with_max_length(MAX_TOKENS)
                 .with_intra_threads(threads);
             let model = TextEmbedding::try_new_from_user_defined(model, options)
@@ -91,6 +94,7 @@ impl Embedder {
             });
         }
         let options = TextInitOptions::new(EmbeddingModel::MultilingualE5Small)
+            .with_environment(environment)
             .with_cache_dir(cache_dir.join("hf-hub"))
             .with_max_length(MAX_TOKENS)
             .with_intra_threads(threads)
@@ -179,18 +183,24 @@ pub fn ort_path(cache_dir: &Path) -> PathBuf {
     }
 }
 
-/// `ort` panics on first use when its library is missing, so check and load it up front.
-fn load_runtime(path: &Path) -> Result<(), EmbedError> {
-    static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
+/// The process's ONNX Runtime environment, loading the library on first use. `ort` allows one
+/// environment per process, and both the embedder and OCR run on it. (`ort` panics on first use
+/// when its library is missing, so the library is checked and loaded up front.)
+pub fn ort_environment(path: &Path) -> Result<Environment, EmbedError> {
+    static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
     if !path.is_file() {
         return Err(EmbedError::RuntimeMissing {
             path: path.to_path_buf(),
         });
     }
-    LOADED
+    ENVIRONMENT
         .get_or_init(|| {
             std::panic::catch_unwind(|| ort::init_from(path).map(drop).map_err(|e| e.to_string()))
-                .unwrap_or_else(|_| Err("the library could not be loaded".into()))
+                .unwrap_or_else(|_| Err("the library could not be loaded".into()))?;
+            ort::init()
+                .with_name("studydesk")
+                .build()
+                .map_err(|e| e.to_string())
         })
         .clone()
         .map_err(|message| EmbedError::Runtime {

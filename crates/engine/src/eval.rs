@@ -355,6 +355,26 @@ impl Classify for EvalError {
     }
 }
 
+/// Dice coefficient of two texts' character bigrams, 0 to 1: how much text they share whatever
+/// its order (OCR may order a figure's labels or a table's cells differently from a text layer).
+pub fn bigram_dice(a: &str, b: &str) -> f64 {
+    let grams = |s: &str| {
+        let chars: Vec<char> = s.chars().collect();
+        let mut counts = std::collections::HashMap::<(char, char), usize>::new();
+        for w in chars.windows(2) {
+            *counts.entry((w[0], w[1])).or_default() += 1;
+        }
+        counts
+    };
+    let (ga, gb) = (grams(a), grams(b));
+    let shared: usize = ga
+        .iter()
+        .map(|(g, n)| (*n).min(gb.get(g).copied().unwrap_or(0)))
+        .sum();
+    let total = ga.values().sum::<usize>() + gb.values().sum::<usize>();
+    2.0 * shared as f64 / total.max(1) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +417,13 @@ mod tests {
         assert_eq!((s.answers, s.cards, s.ordered_cards), (6, 2, 1));
         assert!((s.band_accuracy - 5.0 / 6.0).abs() < 1e-12);
         assert_eq!((s.mean_good, s.mean_partial, s.mean_wrong), (4.5, 3.5, 0.5));
+    }
+
+    #[test]
+    fn bigram_dice_ignores_order_but_not_content() {
+        assert_eq!(bigram_dice("abcdef", "defabc"), 0.8);
+        assert_eq!(bigram_dice("abc", "xyz"), 0.0);
+        assert_eq!(bigram_dice("并使用大规模", "并使用大规模"), 1.0);
     }
 
     #[test]

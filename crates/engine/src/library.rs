@@ -11,7 +11,8 @@ use crate::config::{Config, ConfigError, Paths};
 use crate::database::{Database, DatabaseError, DocRecord};
 use crate::embed::{EmbedError, Embedder};
 use crate::error::{Classify, ErrorKind, Remedy};
-use crate::extract::{self, DocKind, ExtractError};
+use crate::extract::render::PageImage;
+use crate::extract::{self, DocKind, ExtractError, Scanner};
 use crate::glossary::Glossary;
 use crate::lexical::Lexicon;
 use crate::retrieve::{self, Query, QueryVectors, SearchHit, SearchOptions};
@@ -79,6 +80,13 @@ pub enum Progress<'a> {
         pages: Option<u32>,
         chunks: usize,
     },
+    /// OCR is reading page `done + 1` of the `total` pages of the current file that have no
+    /// text layer.
+    Ocr {
+        file: &'a str,
+        done: usize,
+        total: usize,
+    },
     /// Passages embedded and stored so far for the current file (or the bank).
     Chunks {
         file: &'a str,
@@ -103,6 +111,7 @@ pub struct Library {
     embedder: Embedder,
     chunker: Chunker,
     pdfium: PathBuf,
+    scanner: Scanner,
     index_key: String,
     glossary: &'static Glossary,
 }
@@ -134,6 +143,7 @@ impl Library {
             embedder,
             chunker,
             pdfium: extract::pdfium_path(&paths.cache_dir),
+            scanner: Scanner::new(&paths.cache_dir),
             index_key,
             glossary: Glossary::builtin(),
         };
@@ -406,12 +416,29 @@ impl Library {
         {
             return Ok(ImportOutcome::Unchanged { doc });
         }
-        let document = extract::extract(path, &bytes, &self.pdfium)?;
+        let on_ocr_page = |done, total| {
+            progress.report(Progress::Ocr {
+                file: &file,
+                done,
+                total,
+            })
+        };
+        let reader = extract::Reader {
+            pdfium: &self.pdfium,
+            scanner: &self.scanner,
+            on_ocr_page: &on_ocr_page,
+            cancel,
+        };
+        let document = match extract::extract(path, &bytes, &reader) {
+            Err(ExtractError::Cancelled) => return Err(LibraryError::Cancelled),
+            other => other?,
+        };
         let chunks = self.chunker.chunk_document(&document);
         if chunks.is_empty() {
             return Err(input_err("no text to index".into()));
         }
-        let pages = (document.kind == DocKind::Pdf).then_some(document.pages.len() as u32);
+        let pages = matches!(document.kind, DocKind::Pdf | DocKind::Image)
+            .then_some(document.pages.len() as u32);
         progress.report(Progress::Extracted {
             file: &file,
             pages,
@@ -431,6 +458,9 @@ impl Library {
         };
         // From here until finish_import, a crash leaves a record that `recover` cleans up.
         self.db().begin_import(&record)?;
+        if !document.scanned.is_empty() {
+            self.db().save_scanned(&id, &document.scanned)?;
+        }
         let scope = Scope::doc(&id);
         self.store.delete(&scope)?;
         let mut done = 0;
@@ -540,6 +570,26 @@ impl Library {
         self.store.flush()?;
         self.db().delete_document(doc_id)?;
         Ok(())
+    }
+
+    /// A page of a document as an image, with `highlight` (a cited passage) located on it: a
+    /// PDF page rendered by pdfium, or the imported image itself. On a scanned page the passage
+    /// is found among the lines OCR read there.
+    pub fn page_image(
+        &self,
+        doc: &DocRecord,
+        page: u32,
+        highlight: Option<&str>,
+        width: u32,
+    ) -> Result<PageImage, LibraryError> {
+        let scanned = self.db().scanned_lines(&doc.id, page)?;
+        let path = Path::new(&doc.path);
+        Ok(match doc.kind {
+            DocKind::Image => extract::render::image_page(path, &scanned, highlight, width)?,
+            _ => {
+                extract::render::render_page(&self.pdfium, path, page, highlight, width, &scanned)?
+            }
+        })
     }
 
     /// Removes a document and all its passages.

@@ -12,6 +12,6 @@ export type Event = { "kind": "sources", context: Array<Citation>, } | { "kind":
  */
 index?: number, total?: number, 
 /**
- * Passages embedded so far (`stage = chunks`).
+ * Passages embedded so far (`stage = chunks`), or pages read by OCR (`stage = ocr`).
  */
 done?: number, pages?: number, chunks?: number, } | { "kind": "generate", event: GenerateEvent, };

@@ -3,4 +3,4 @@
 /**
  * Where an import or indexing run is.
  */
-export type Stage = "file" | "extracted" | "chunks";
+export type Stage = "file" | "ocr" | "extracted" | "chunks";

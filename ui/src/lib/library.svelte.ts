@@ -11,6 +11,8 @@ export interface ImportJob {
   state: 'waiting' | 'reading' | 'running' | 'done' | 'error';
   pages: number | null;
   chunks: number | null;
+  /** OCR of the pages without a text layer: page `done + 1` of `total` is being read. */
+  ocr: { done: number; total: number } | null;
   done: number;
   total: number;
   error: string | null;
@@ -27,10 +29,10 @@ export const library = $state({
   busy: {} as Record<string, { done: number; total: number; error: string | null }>,
 });
 
-export const ACCEPT = '.pdf,.md,.markdown,.txt';
+export const ACCEPT = '.pdf,.png,.jpg,.jpeg,.md,.markdown,.txt';
 
 export function acceptable(file: File): boolean {
-  return /\.(pdf|md|markdown|txt)$/i.test(file.name);
+  return /\.(pdf|png|jpe?g|md|markdown|txt)$/i.test(file.name);
 }
 
 export function importFiles(files: Iterable<File>): void {
@@ -42,6 +44,7 @@ export function importFiles(files: Iterable<File>): void {
       state: 'waiting',
       pages: null,
       chunks: null,
+      ocr: null,
       done: 0,
       total: 0,
       error: null,
@@ -69,9 +72,18 @@ async function drain(): Promise<void> {
   }
 }
 
-function onProgress(job: { pages: number | null; chunks: number | null; done: number; total: number }) {
+function onProgress(job: {
+  pages: number | null;
+  chunks: number | null;
+  ocr?: { done: number; total: number } | null;
+  done: number;
+  total: number;
+}) {
   return (event: ProgressEvent) => {
-    if (event.stage === 'extracted') {
+    if (event.stage === 'ocr') {
+      job.ocr = { done: event.done ?? 0, total: event.total ?? 0 };
+    } else if (event.stage === 'extracted') {
+      job.ocr = null;
       job.pages = event.pages ?? null;
       job.chunks = event.chunks ?? null;
       job.total = event.chunks ?? job.total;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::{Database, DatabaseError};
-use crate::extract::DocKind;
+use crate::extract::{DocKind, OcrLine, ScannedPage};
 
 #[derive(TS)]
 #[ts(export)]
@@ -49,8 +49,44 @@ impl Database {
 
     pub fn delete_document(&self, id: &str) -> Result<(), DatabaseError> {
         self.conn
+            .execute("DELETE FROM ocr_lines WHERE doc_id = ?1", [id])?;
+        self.conn
             .execute("DELETE FROM documents WHERE id = ?1", [id])?;
         Ok(())
+    }
+
+    /// Keeps the lines OCR read on a document's pages (replacing any kept before).
+    pub fn save_scanned(&mut self, id: &str, pages: &[ScannedPage]) -> Result<(), DatabaseError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM ocr_lines WHERE doc_id = ?1", [id])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO ocr_lines (doc_id, page, line, text, x0, y0, x1, y1)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for page in pages {
+                for (i, line) in page.lines.iter().enumerate() {
+                    let [x0, y0, x1, y1] = line.bbox;
+                    insert.execute(params![id, page.page, i as u32, line.text, x0, y0, x1, y1])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The OCR lines of one page (1-based), in reading order; none for a page with a text layer.
+    pub fn scanned_lines(&self, id: &str, page: u32) -> Result<Vec<OcrLine>, DatabaseError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT text, x0, y0, x1, y1 FROM ocr_lines WHERE doc_id = ?1 AND page = ?2 ORDER BY line",
+        )?;
+        let rows = stmt.query_map(params![id, page], |r| {
+            Ok(OcrLine {
+                text: r.get(0)?,
+                bbox: [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn document(&self, id: &str) -> Result<Option<DocRecord>, DatabaseError> {
@@ -103,6 +139,7 @@ impl Database {
 fn kind_name(kind: DocKind) -> &'static str {
     match kind {
         DocKind::Pdf => "pdf",
+        DocKind::Image => "image",
         DocKind::Markdown => "markdown",
         DocKind::Text => "text",
     }
@@ -111,6 +148,7 @@ fn kind_name(kind: DocKind) -> &'static str {
 fn kind_from_name(name: &str) -> DocKind {
     match name {
         "pdf" => DocKind::Pdf,
+        "image" => DocKind::Image,
         "markdown" => DocKind::Markdown,
         _ => DocKind::Text,
     }

@@ -123,6 +123,18 @@ const MIGRATIONS: &[&str] = &[
     -- A generated question asks for a sentence of its passage, or leaves a term of it blank.
     ALTER TABLE generated_questions ADD COLUMN kind TEXT NOT NULL DEFAULT 'question';
 ",
+    r"
+    -- The lines OCR read on a document's scanned pages, with their boxes (fractions of the
+    -- page, origin top left), so that a citation of a scanned page can be highlighted.
+    CREATE TABLE ocr_lines (
+        doc_id TEXT NOT NULL,
+        page   INTEGER NOT NULL,
+        line   INTEGER NOT NULL,
+        text   TEXT NOT NULL,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        PRIMARY KEY (doc_id, page, line)
+    );
+",
 ];
 
 pub struct Database {

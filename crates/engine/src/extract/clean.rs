@@ -45,6 +45,7 @@ pub fn pdf(stem: &str, metadata_title: Option<&str>, raw_pages: &[String]) -> Do
         kind: DocKind::Pdf,
         title,
         pages,
+        scanned: Vec::new(),
     }
 }
 
@@ -96,6 +97,7 @@ pub fn note(kind: DocKind, stem: &str, text: &str) -> Document {
             number: None,
             paragraphs,
         }],
+        scanned: Vec::new(),
     }
 }
 

@@ -4,7 +4,8 @@
 //! The passage in the index has been cleaned (NFKC, hyphenation joined, running heads
 //! dropped), so it is not searched as written. Both texts are reduced to their letters and
 //! digits, and overlapping windows of the passage are looked up in the page's characters;
-//! the matched characters' boxes are merged line by line into highlight rectangles.
+//! the matched characters' boxes are merged line by line into highlight rectangles. On a
+//! scanned page the characters are those OCR read, with boxes shared out along each line.
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use pdfium_render::prelude::*;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
+use super::scan::{self, OcrLine};
 use super::{ExtractError, describe, pdfium_engine};
 use ts_rs::TS;
 
@@ -42,13 +44,15 @@ pub struct PageImage {
     pub highlights: Vec<Rect>,
 }
 
-/// Renders page `page` (1-based) of a PDF at `width` pixels, locating `highlight` on it.
+/// Renders page `page` (1-based) of a PDF at `width` pixels, locating `highlight` on it (among
+/// `scanned`, the lines OCR read on the page, if it had no text layer).
 pub fn render_page(
     pdfium: &Path,
     path: &Path,
     page: u32,
     highlight: Option<&str>,
     width: u32,
+    scanned: &[OcrLine],
 ) -> Result<PageImage, ExtractError> {
     let file = super::file_label(path);
     let bytes = std::fs::read(path).map_err(|error| ExtractError::Read {
@@ -88,6 +92,7 @@ pub fn render_page(
             detail,
         })?;
     let highlights = match highlight.filter(|h| !h.trim().is_empty()) {
+        Some(text) if !scanned.is_empty() => locate(&scan::line_chars(scanned), text, (1.0, 1.0)),
         Some(text) => {
             let chars = page_chars(&pdf_page).map_err(damaged)?;
             let size = (pdf_page.width().value, pdf_page.height().value);
@@ -103,6 +108,89 @@ pub fn render_page(
         height: h,
         highlights,
     })
+}
+
+/// An imported image as its one page, scaled to `width` pixels (never up), with `highlight`
+/// located among the lines OCR read on it.
+pub fn image_page(
+    path: &Path,
+    scanned: &[OcrLine],
+    highlight: Option<&str>,
+    width: u32,
+) -> Result<PageImage, ExtractError> {
+    let file = super::file_label(path);
+    let bytes = std::fs::read(path).map_err(|error| ExtractError::Read {
+        file: file.clone(),
+        error,
+    })?;
+    let image = scan::decode_image(&file, &bytes)?;
+    let image = if image.width() > width {
+        let height = (image.height() as u64 * width as u64 / image.width() as u64).max(1) as u32;
+        image::imageops::resize(&image, width, height, image::imageops::FilterType::Triangle)
+    } else {
+        image
+    };
+    let (w, h) = image.dimensions();
+    let rgba: Vec<u8> = image
+        .pixels()
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    let png = encode_png(&rgba, w, h).map_err(|detail| ExtractError::Crashed { file, detail })?;
+    let highlights = match highlight.filter(|h| !h.trim().is_empty()) {
+        Some(text) => locate(&scan::line_chars(scanned), text, (1.0, 1.0)),
+        None => Vec::new(),
+    };
+    Ok(PageImage {
+        page: 1,
+        pages: 1,
+        png,
+        width: w,
+        height: h,
+        highlights,
+    })
+}
+
+/// Some pages of a PDF (1-based) as an image-only PDF, each page a picture of the original at
+/// `dpi`, as a scanner would make it. The original's text layer is then the reference for what
+/// OCR should read: the tests and the benchmark measure OCR this way.
+pub fn image_only_copy(
+    pdfium: &Path,
+    source: &Path,
+    pages: &[u32],
+    dpi: f32,
+) -> Result<Vec<u8>, ExtractError> {
+    let file = super::file_label(source);
+    let engine = pdfium_engine(pdfium)?;
+    let damaged = |e: PdfiumError| ExtractError::Damaged {
+        file: file.clone(),
+        detail: describe(&e),
+    };
+    let original = engine.load_pdf_from_file(source, None).map_err(damaged)?;
+    let mut copy = engine.create_new_pdf().map_err(damaged)?;
+    for &number in pages {
+        let page = original
+            .pages()
+            .get(number.saturating_sub(1) as PdfPageIndex)
+            .map_err(damaged)?;
+        let (width, height) = (page.width(), page.height());
+        let pixels = (width.value * dpi / 72.0).round() as i32;
+        let picture = page
+            .render_with_config(&PdfRenderConfig::new().set_target_width(pixels))
+            .and_then(|bitmap| bitmap.as_image())
+            .map_err(damaged)?;
+        let picture = image::DynamicImage::ImageRgb8(picture.to_rgb8());
+        let object =
+            PdfPageImageObject::new_with_size(&copy, &picture, width, height).map_err(damaged)?;
+        let mut blank = copy
+            .pages_mut()
+            .create_page_at_end(PdfPagePaperSize::Custom(width, height))
+            .map_err(damaged)?;
+        blank
+            .objects_mut()
+            .add_image_object(object)
+            .map_err(damaged)?;
+    }
+    copy.save_to_bytes().map_err(damaged)
 }
 
 /// The page's characters with their boxes (left, bottom, right, top in PDF points).
@@ -150,16 +238,61 @@ pub fn locate(
     }
     let wanted: Vec<char> = passage.chars().flat_map(comparable).collect();
     let mut marked = vec![false; chars.len()];
+    // Every place each window of the passage occurs on the page, as (window start in the
+    // passage, position on the page).
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    let mut windows = 0;
     if wanted.len() >= WINDOW && !page_text.is_empty() {
         let mut start = 0;
         while start + WINDOW <= wanted.len() {
             let window = &wanted[start..start + WINDOW];
-            if let Some(at) = page_text.windows(WINDOW).position(|w| w == window) {
-                for &i in &owner[at..at + WINDOW] {
-                    marked[i] = true;
-                }
-            }
+            found.extend(
+                page_text
+                    .windows(WINDOW)
+                    .enumerate()
+                    .filter(|(_, w)| *w == window)
+                    .map(|(at, _)| (start, at)),
+            );
+            windows += 1;
             start += STEP;
+        }
+    }
+    // The passage is one run of text on the page, so its windows are found at one offset
+    // (give or take what cleaning or OCR changed). Phrases it shares with other text (the
+    // title, an introduction repeating the abstract) are found at other offsets: only the
+    // largest group of matches at one offset is marked, and none when it is a small part of
+    // a long passage (the passage is elsewhere).
+    let slack = (wanted.len() / 5).max(WINDOW) as i64;
+    let mut offsets: Vec<(i64, usize, usize)> = found
+        .iter()
+        .map(|&(start, at)| (at as i64 - start as i64, start, at))
+        .collect();
+    offsets.sort_unstable();
+    let (mut best, mut best_len, mut from) = (0, 0, 0);
+    for to in 0..offsets.len() {
+        while offsets[to].0 - offsets[from].0 > slack {
+            from += 1;
+        }
+        let distinct = {
+            let mut starts: Vec<usize> = offsets[from..=to].iter().map(|o| o.1).collect();
+            starts.sort_unstable();
+            starts.dedup();
+            starts.len()
+        };
+        if distinct > best_len {
+            (best, best_len) = (from, distinct);
+        }
+    }
+    let enough = best_len * 4 >= windows || windows < 8;
+    if enough {
+        let low = offsets.get(best).map_or(0, |o| o.0);
+        for &(offset, _, at) in &offsets[best..] {
+            if offset - low > slack {
+                break;
+            }
+            for &i in &owner[at..at + WINDOW] {
+                marked[i] = true;
+            }
         }
     }
     // Merge marked characters into one rectangle per run on a line.
