@@ -26,6 +26,7 @@ for _ in $(seq 1 120); do grep -q "serving on" "$WORK/serve.log" && break; kill 
 url="$(grep -o 'http://127.0.0.1:[^ ]*' "$WORK/serve.log" | head -1)"
 [ -n "$url" ] || { cat "$WORK/serve.log"; echo "test-ui: serve did not start" >&2; exit 1; }
 STUDYDESK_URL="$url" STUDYDESK_PAPER="$REPO_ROOT/../shared/papers/layer-normalization-1607.06450.pdf" \
+  STUDYDESK_SCAN="$REPO_ROOT/../shared/papers/scanned-image-only-rag-p1-2.pdf" \
   SCREENSHOT_DIR="$SHOTS/browser" node ui/tests/e2e.mjs
 
 echo "test-ui: desktop window (tauri-driver + WebKitWebDriver under Xvfb)"

@@ -49,7 +49,7 @@ enum Command {
     },
     /// Show where StudyDesk keeps its data, which model answers, and the settings in force
     Info,
-    /// Import PDFs, Markdown and text notes (files or folders) into the library
+    /// Import PDFs (scanned pages are read by OCR), images (.png, .jpg), Markdown and text notes (files or folders) into the library
     Import {
         #[arg(required = true, value_name = "FILE_OR_FOLDER")]
         paths: Vec<PathBuf>,

@@ -4,6 +4,8 @@
 //   STUDYDESK_URL='http://127.0.0.1:PORT/#token=…' \
 //   STUDYDESK_PAPER=/path/to/paper.pdf SCREENSHOT_DIR=/tmp/shots node tests/e2e.mjs
 //
+// Optional: STUDYDESK_SCAN, an image-only PDF, imported after the paper (its pages are read by
+// OCR, with per-page progress).
 // Optional: CHROMIUM (default /usr/bin/chromium). Every step saves a screenshot; the run goes
 // on after a failed step where it can, and exits non-zero if any step failed.
 
@@ -14,6 +16,7 @@ import { chromium } from 'playwright-core';
 
 const URL_ = process.env.STUDYDESK_URL;
 const PAPER = process.env.STUDYDESK_PAPER;
+const SCAN = process.env.STUDYDESK_SCAN;
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), 'studydesk-e2e');
 const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
 const QUESTION = 'What does layer normalization normalise over?';
@@ -201,6 +204,41 @@ await step(`import ${paperName} in the Library`, async () => {
   await page.waitForSelector(`${tid('doc-row')}[data-file="${paperName}"]`, { timeout: 30_000 });
   await shot('library');
 });
+
+// 3b. A scanned PDF: OCR reads its pages, page by page, in the import's progress line.
+if (SCAN) {
+  const scanName = path.basename(SCAN);
+  await step(`import the scanned ${scanName}: OCR progress per page`, async () => {
+    await nav('library');
+    await page.setInputFiles(tid('import-input'), SCAN);
+    const job = page.locator(`${tid('import-job')}[data-file="${scanName}"]`).first();
+    await job.waitFor({ timeout: 30_000 });
+    const ocrLine = await page
+      .waitForFunction(
+        (name) => {
+          const el = [...document.querySelectorAll('[data-testid="import-job"]')].find((j) => j.getAttribute('data-file') === name);
+          const text = el?.textContent ?? '';
+          return /OCR page \d+\/\d+/.test(text) ? text : false;
+        },
+        scanName,
+        { timeout: 2 * MIN, polling: 100 },
+      )
+      .then((h) => h.jsonValue());
+    await shot('import-ocr-progress');
+    await page.waitForFunction(
+      (name) => {
+        const el = [...document.querySelectorAll('[data-testid="import-job"]')].find((j) => j.getAttribute('data-file') === name);
+        return el && (el.dataset.state === 'done' || el.dataset.state === 'error');
+      },
+      scanName,
+      { timeout: 5 * MIN, polling: 500 },
+    );
+    if ((await job.getAttribute('data-state')) === 'error') throw new Error(`import failed: ${await job.locator(tid('import-error')).innerText()}`);
+    await page.waitForSelector(`${tid('doc-row')}[data-file="${scanName}"]`, { timeout: 30_000 });
+    console.log(`\n    progress showed: ${String(ocrLine).match(/OCR page \d+\/\d+/)[0]}`);
+    await shot('library-with-scan');
+  });
+}
 
 // 4. Ask in the chat and wait for the streamed answer.
 let answered = false;

@@ -112,7 +112,7 @@ const en = {
   'viewer.highlights': '{n} highlighted',
 
   'library.title': 'Library',
-  'library.subtitle': 'Your papers and notes: PDF, Markdown, text',
+  'library.subtitle': 'Your papers and notes: PDF (scanned too), images, Markdown, text',
   'library.import': 'Import files',
   'library.drop': 'Drop PDFs (scanned ones too), images, Markdown or text files anywhere to import them',
   'library.dropHere': 'Drop to import',
@@ -358,7 +358,7 @@ const zh: Record<Key, string> = {
   'viewer.highlights': '{n} 处高亮',
 
   'library.title': '资料库',
-  'library.subtitle': '你的论文和笔记：PDF、Markdown、纯文本',
+  'library.subtitle': '你的论文和笔记：PDF（含扫描件）、图片、Markdown、纯文本',
   'library.import': '导入文件',
   'library.drop': '把 PDF（扫描件也可以）、图片、Markdown 或文本文件拖到页面任意位置即可导入',
   'library.dropHere': '松开以导入',
