@@ -15,10 +15,14 @@
 #   $CACHE/llama/BUILD_INFO               pinned source version + sha256 + cmake flags it was built from
 #   $CACHE/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-0.5B-Instruct Q4_K_M ("fast")
 #   $CACHE/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf   Qwen2.5-Coder-1.5B-Instruct Q4_K_M ("better")
+# and, only with --with-qdrant or by name (30-50 min on 2 cores; for the server tests and bench):
+#   $CACHE/qdrant/qdrant                  the Qdrant server 1.18.3, built from the source in
+#                                         ../shared/qdrant with its recipe (build.sh)
 #
 # Usage:
 #   provision.sh                 default components: e5 ort pdfium ppocr
 #   provision.sh --with-llm      default components + llama + qwen + qwen15
+#   provision.sh --with-qdrant   default components + the Qdrant server (combinable with --with-llm)
 #   provision.sh NAME...         only the named components (e5 ort pdfium ppocr llama qwen qwen15),
 #                                e.g. `provision.sh llama qwen`; may be combined with --with-llm
 #   provision.sh --venv          only create/refresh the pinned Python venv (.venv)
@@ -148,6 +152,10 @@ OPTIONAL_COMPONENTS=(
   "llama:llama-server"
   "qwen:qwen2.5-coder 0.5b gguf"
   "qwen15:qwen2.5-coder 1.5b gguf"
+)
+# Built only when asked for: too long for a test run on a fresh machine.
+SERVER_COMPONENTS=(
+  "qdrant:Qdrant server 1.18.3"
 )
 
 # ---------------------------------------------------------------------------
@@ -336,6 +344,26 @@ ppocr_install() {
 }
 
 # ---------------------------------------------------------------------------
+# component: the Qdrant server, built from the source in ../shared/qdrant by its own recipe
+# (unmodified); only the release profile is overridden, from the environment: thin local LTO
+# and 16 codegen units instead of fat LTO and one, which on 2 cores saves most of the time.
+# ---------------------------------------------------------------------------
+QDRANT_DIR="$CACHE/qdrant"
+QDRANT_RECIPE="$REPO_ROOT/../shared/qdrant/build.sh"
+
+qdrant_ok() {
+  [[ -x "$QDRANT_DIR/qdrant" ]] && "$QDRANT_DIR/qdrant" --version 2>/dev/null | grep -q "1.18.3"
+}
+
+qdrant_install() {
+  [[ -f "$QDRANT_RECIPE" ]] || die "no Qdrant source and recipe at $QDRANT_RECIPE (../shared/qdrant)"
+  local start=$SECONDS
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    bash "$QDRANT_RECIPE" "$QDRANT_DIR" >&2 || die "building the Qdrant server failed"
+  log "Qdrant server: built in $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
+}
+
+# ---------------------------------------------------------------------------
 # component: llama-server (llama.cpp from the llama-cpp-python sdist, CPU only)
 # ---------------------------------------------------------------------------
 llama_build_info() {
@@ -512,10 +540,12 @@ main() {
 select_components() {
   local arg entry name with_llm=0 known=" "
   local -A want=()
-  for entry in "${COMPONENTS[@]}" "${OPTIONAL_COMPONENTS[@]}"; do known+="${entry%%:*} "; done
+  local with_qdrant=0
+  for entry in "${COMPONENTS[@]}" "${OPTIONAL_COMPONENTS[@]}" "${SERVER_COMPONENTS[@]}"; do known+="${entry%%:*} "; done
   for arg in "$@"; do
     case "$arg" in
       --with-llm) with_llm=1 ;;
+      --with-qdrant) with_qdrant=1 ;;
       -h|--help) usage; exit 0 ;;
       -*) usage; die "unknown option: $arg" ;;
       *) [[ "$known" == *" $arg "* ]] || die "unknown component: $arg (known:$known)"
@@ -525,11 +555,15 @@ select_components() {
   SELECTED=()
   for entry in "${COMPONENTS[@]}"; do
     name="${entry%%:*}"
-    if [[ $# == 0 || $with_llm == 1 || -n "${want[$name]:-}" ]]; then SELECTED+=("$entry"); fi
+    if [[ ${#want[@]} == 0 || $with_llm == 1 || -n "${want[$name]:-}" ]]; then SELECTED+=("$entry"); fi
   done
   for entry in "${OPTIONAL_COMPONENTS[@]}"; do
     name="${entry%%:*}"
     if [[ $with_llm == 1 || -n "${want[$name]:-}" ]]; then SELECTED+=("$entry"); fi
+  done
+  for entry in "${SERVER_COMPONENTS[@]}"; do
+    name="${entry%%:*}"
+    if [[ $with_qdrant == 1 || -n "${want[$name]:-}" ]]; then SELECTED+=("$entry"); fi
   done
 }
 
@@ -541,6 +575,7 @@ case "${1:-}" in
   --list)
     for entry in "${COMPONENTS[@]}"; do echo "${entry%%:*}  (default) ${entry#*:}"; done
     for entry in "${OPTIONAL_COMPONENTS[@]}"; do echo "${entry%%:*}  (--with-llm) ${entry#*:}"; done
+    for entry in "${SERVER_COMPONENTS[@]}"; do echo "${entry%%:*}  (--with-qdrant) ${entry#*:}"; done
     exit 0 ;;
 esac
 select_components "$@"

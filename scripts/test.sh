@@ -19,7 +19,18 @@ cargo fmt --all --check
 # --workspace everywhere: one feature set, so the core is compiled once for the CLI, the tests
 # and the desktop app.
 cargo clippy --workspace --all-targets --release -- -D warnings
+# The store contract and the server journeys run against a real Qdrant server whenever one was
+# built (once, 30-50 min: scripts/provision.sh --with-qdrant); a fresh machine has none.
+source "$REPO_ROOT/scripts/qdrant-server.sh"
+trap stop_qdrant EXIT
+if [ -x "$QDRANT_BIN" ]; then
+  start_qdrant
+else
+  echo "test: ==== Qdrant SERVER TESTS SKIPPED: no server at $QDRANT_BIN; build it once with" >&2
+  echo "test: ==== scripts/provision.sh --with-qdrant (30-50 min on 2 cores), then run this again" >&2
+fi
 cargo test --workspace --release --no-fail-fast
+stop_qdrant
 # The tests regenerate the UI's shared types from Rust; the committed ones must match.
 if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
   git status --short -- ui/src/bindings

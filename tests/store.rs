@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::say;
+
 use std::collections::BTreeMap;
 
 use studydesk_engine::Cancel;
@@ -97,13 +99,6 @@ impl Fixture {
     }
 }
 
-/// A line on the terminal even while the test harness captures output (it captures the print
-/// macros only), so that a run always shows which backends it covered.
-fn say(line: String) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
 /// A backend under test, with a way to remove what it created.
 struct Backend {
     name: String,
@@ -125,6 +120,8 @@ fn server_config(purpose: &str) -> Option<ServerStoreConfig> {
         qdrant_url: url,
         api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
         collection: unique_collection(purpose),
+        shard_number: None,
+        replication_factor: None,
     })
 }
 
@@ -492,6 +489,8 @@ fn an_unreachable_server_is_named_and_the_local_index_is_untouched() {
         qdrant_url: url.clone(),
         api_key_env: None,
         collection: "studydesk".into(),
+        shard_number: None,
+        replication_factor: None,
     };
     let error = ServerStore::connect(&config, Create::IfMissing)
         .err()
@@ -592,6 +591,8 @@ fn config_selects_the_store() {
             qdrant_url: "https://q.example:6334".into(),
             api_key_env: Some("QKEY".into()),
             collection: "studydesk".into(),
+            shard_number: None,
+            replication_factor: None,
         })
     );
     // Written and read back the same way (config.toml is rewritten by the app's settings).

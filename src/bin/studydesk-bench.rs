@@ -45,6 +45,13 @@ struct Args {
     /// Python with onnxruntime and tokenizers, for the reference embedding run
     #[arg(long, default_value = ".venv/bin/python")]
     python: PathBuf,
+    /// Sizes of the synthetic indexes on which the embedded engine and a Qdrant server (when
+    /// QDRANT_URL names one) are compared side by side
+    #[arg(long, value_delimiter = ',', default_values_t = [50_000, 500_000])]
+    table_sizes: Vec<usize>,
+    /// Only the embedded-versus-server table
+    #[arg(long)]
+    table_only: bool,
     /// Only the OCR figures (accuracy and pages/s on the scans)
     #[arg(long)]
     ocr_only: bool,
@@ -61,6 +68,27 @@ fn main() -> Result<()> {
     let paths = Paths::resolve(Some(&data_dir))?;
     if args.ocr_only {
         return ocr_figures(&paths, &args.papers, &args.scratch);
+    }
+    if args.table_only {
+        let library = Library::open(&paths)?;
+        let embedder = library.embedder();
+        let bank = Bank::builtin();
+        let texts: Vec<String> = bank.questions().map(|q| bank_passage(bank, q)).collect();
+        let vectors = embedder.embed_passages(&texts)?;
+        let sparse: Vec<_> = texts
+            .iter()
+            .map(|t| Lexicon::shared().document_vector(t))
+            .collect();
+        let queries = load_queries(&args.queries)?;
+        return store_table(
+            &args,
+            embedder,
+            &texts,
+            &vectors,
+            &sparse,
+            &queries,
+            &SearchOptions::default(),
+        );
     }
 
     // 1. The bank, cold: a fresh data folder, model load included.
@@ -148,36 +176,14 @@ fn main() -> Result<()> {
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let start = Instant::now();
     for batch_start in (0..args.synthetic).step_by(1000) {
-        let points = (batch_start..(batch_start + 1000).min(args.synthetic))
-            .map(|i| {
-                let base = i % texts.len();
-                let dense = perturb(&vectors[base], &mut rng);
-                Point {
-                    id: point_id("synthetic", i as u32),
-                    dense,
-                    sparse: sparse[base].clone(),
-                    passage: Passage {
-                        source: if i % 10 == 0 {
-                            Source::Bank
-                        } else {
-                            Source::Doc
-                        },
-                        question_id: None,
-                        topic_id: None,
-                        doc_id: Some(format!("synthetic-{}", i / 500)),
-                        doc: Some(format!("synthetic-{}.pdf", i / 500)),
-                        title: None,
-                        page: Some((i % 500 / 5) as u32 + 1),
-                        page_end: None,
-                        section: None,
-                        chunk: Some(i as u32),
-                        lang: if i % 3 == 0 { Lang::Zh } else { Lang::En },
-                        text: texts[base].clone(),
-                    },
-                }
-            })
-            .collect();
-        store.upsert(points)?;
+        let end = (batch_start + 1000).min(args.synthetic);
+        store.upsert(synthetic_points(
+            batch_start..end,
+            &vectors,
+            &sparse,
+            &texts,
+            &mut rng,
+        ))?;
     }
     store.flush()?;
     let loaded = start.elapsed();
@@ -236,6 +242,11 @@ fn main() -> Result<()> {
     );
     drop(copy);
     let _ = std::fs::remove_dir_all(&copy_dir);
+
+    // 5b. The embedded engine and a Qdrant server side by side.
+    store_table(
+        &args, embedder, &texts, &vectors, &sparse, &queries, &options,
+    )?;
 
     // 6. `ask` end to end on the local model: retrieval, prompt, streamed generation.
     let Some(model) = LocalModel::choose(TierChoice::Fast, &paths.cache_dir) else {
@@ -407,6 +418,220 @@ fn summary(samples: &[Duration]) -> String {
         at(0.95),
         ms.len()
     )
+}
+
+/// The embedded engine and a Qdrant server (QDRANT_URL, its key in QDRANT_API_KEY; the server's
+/// pid and folder in QDRANT_PID and QDRANT_HOME, which `scripts/bench.sh` sets when it starts the
+/// one `scripts/provision.sh --with-qdrant` built) on the same synthetic indexes: write rate
+/// (upserts in batches of 1,000, then the index build), hybrid search latency with and without
+/// the query embedding, memory and disk.
+fn store_table(
+    args: &Args,
+    embedder: &studydesk_engine::embed::Embedder,
+    texts: &[String],
+    vectors: &[Vec<f32>],
+    sparse: &[studydesk_engine::lexical::SparseVector],
+    queries: &[String],
+    options: &SearchOptions,
+) -> Result<()> {
+    use studydesk_engine::config::ServerStoreConfig;
+    use studydesk_engine::store::server::{Create, ServerStore};
+    let server_url = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty());
+    if server_url.is_none() {
+        println!(
+            "embedded vs server: the server rows SKIPPED (QDRANT_URL is not set; `bash scripts/bench.sh` starts the server `scripts/provision.sh --with-qdrant` builds)"
+        );
+    }
+    let all: Vec<Query> = queries.iter().map(Query::new).collect();
+    let query_vectors = QueryVectors::embed(embedder, Glossary::builtin(), &all, options)?;
+    println!(
+        "| index | passages | write (upsert + index build) | hybrid search p50 / p95 | with query embedding p50 / p95 | memory (RSS) | disk |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for &size in &args.table_sizes {
+        let mut backends: Vec<TableBackend> = Vec::new();
+        let dir = args.scratch.join(format!("table-embedded-{size}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        backends.push((
+            "embedded (qdrant-edge)".into(),
+            Box::new(EdgeStore::open(&dir)?),
+            None,
+            dir,
+        ));
+        if let Some(url) = &server_url {
+            let config = ServerStoreConfig {
+                qdrant_url: url.clone(),
+                api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
+                collection: format!("studydesk-bench-{size}"),
+                shard_number: None,
+                replication_factor: None,
+            };
+            if let Ok(old) = ServerStore::connect(&config, Create::Never) {
+                old.drop_collection()?;
+            }
+            let pid = std::env::var("QDRANT_PID")
+                .ok()
+                .and_then(|p| p.parse().ok());
+            let home = std::env::var_os("QDRANT_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            backends.push((
+                format!("Qdrant server {url}"),
+                Box::new(ServerStore::connect(&config, Create::IfMissing)?),
+                pid,
+                home,
+            ));
+        }
+        for (name, store, pid, folder) in &backends {
+            let rss_before = rss_mb(*pid);
+            let disk_before = folder_mb(folder);
+            let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+            let start = Instant::now();
+            for batch_start in (0..size).step_by(1000) {
+                let end = (batch_start + 1000).min(size);
+                store.upsert(synthetic_points(
+                    batch_start..end,
+                    vectors,
+                    sparse,
+                    texts,
+                    &mut rng,
+                ))?;
+            }
+            store.flush()?;
+            store.optimize()?;
+            let seconds = start.elapsed().as_secs_f64();
+            let mut i = 0;
+            let search = latencies(queries, |_| {
+                retrieve::search(
+                    store.as_ref(),
+                    &query_vectors[i % query_vectors.len()],
+                    options,
+                )?;
+                i += 1;
+                Ok(())
+            })?;
+            let embedded = latencies(queries, |q| {
+                let vectors =
+                    QueryVectors::embed(embedder, Glossary::builtin(), &[Query::new(q)], options)?;
+                retrieve::search(store.as_ref(), &vectors[0], options)?;
+                Ok(())
+            })?;
+            let process = if pid.is_some() {
+                "server"
+            } else {
+                "this process"
+            };
+            println!(
+                "| {name} | {size} | {seconds:.0} s, {:.0} passages/s | {} | {} | {process} {:.0} MB (+{:.0}) | {:.0} MB |",
+                size as f64 / seconds,
+                p50_p95(&search),
+                p50_p95(&embedded),
+                rss_mb(*pid),
+                rss_mb(*pid) - rss_before,
+                folder_mb(folder) - disk_before
+            );
+        }
+        for (_, store, pid, folder) in backends {
+            if pid.is_none() {
+                drop(store);
+                let _ = std::fs::remove_dir_all(&folder);
+            }
+        }
+        if let Some(url) = &server_url {
+            let config = ServerStoreConfig {
+                qdrant_url: url.clone(),
+                api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
+                collection: format!("studydesk-bench-{size}"),
+                shard_number: None,
+                replication_factor: None,
+            };
+            ServerStore::connect(&config, Create::Never)?.drop_collection()?;
+        }
+    }
+    Ok(())
+}
+
+/// A column of the table: its name, its store, the server's pid (None: this process) and the
+/// folder whose size is its disk use.
+type TableBackend = (String, Box<dyn VectorStore>, Option<u32>, PathBuf);
+
+/// Resident memory of a process (this one when `pid` is None), in MB.
+fn rss_mb(pid: Option<u32>) -> f64 {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".into(),
+    };
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Bytes under a folder, in MB.
+fn folder_mb(dir: &std::path::Path) -> f64 {
+    fn walk(dir: &std::path::Path) -> u64 {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => walk(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    }
+    walk(dir) as f64 / 1e6
+}
+
+fn p50_p95(samples: &[Duration]) -> String {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    format!("{:.1} / {:.1} ms", at(0.5), at(0.95))
+}
+
+/// Synthetic passages `range` of a large index: the bank's real vectors, perturbed, with their
+/// sparse vectors and texts; one in ten a bank item, the rest documents of 500 passages.
+fn synthetic_points(
+    range: std::ops::Range<usize>,
+    vectors: &[Vec<f32>],
+    sparse: &[studydesk_engine::lexical::SparseVector],
+    texts: &[String],
+    rng: &mut u64,
+) -> Vec<Point> {
+    range
+        .map(|i| {
+            let base = i % texts.len();
+            Point {
+                id: point_id("synthetic", i as u32),
+                dense: perturb(&vectors[base], rng),
+                sparse: sparse[base].clone(),
+                passage: Passage {
+                    source: if i % 10 == 0 {
+                        Source::Bank
+                    } else {
+                        Source::Doc
+                    },
+                    question_id: None,
+                    topic_id: None,
+                    doc_id: Some(format!("synthetic-{}", i / 500)),
+                    doc: Some(format!("synthetic-{}.pdf", i / 500)),
+                    title: None,
+                    page: Some((i % 500 / 5) as u32 + 1),
+                    page_end: None,
+                    section: None,
+                    chunk: Some(i as u32),
+                    lang: if i % 3 == 0 { Lang::Zh } else { Lang::En },
+                    text: texts[base].clone(),
+                },
+            }
+        })
+        .collect()
 }
 
 /// A unit vector near `base`: the synthetic index keeps the real corpus's geometry.

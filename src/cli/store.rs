@@ -110,6 +110,8 @@ fn server_config(config: &Config, url: &str, args: &MigrateArgs) -> ServerStoreC
             .clone()
             .or_else(|| same.map(|s| s.collection.clone()))
             .unwrap_or_else(|| DEFAULT_COLLECTION.to_string()),
+        shard_number: same.and_then(|s| s.shard_number),
+        replication_factor: same.and_then(|s| s.replication_factor),
     }
 }
 

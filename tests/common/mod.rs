@@ -73,3 +73,10 @@ pub fn studydesk(data_dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("run studydesk")
 }
+
+/// A line on the terminal even while the test harness captures output (it captures the print
+/// macros only), so that a run always shows what it covered and what it skipped.
+pub fn say(line: String) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

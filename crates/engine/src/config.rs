@@ -137,6 +137,13 @@ pub struct ServerStoreConfig {
     /// The collection that holds this library; one collection per library.
     #[serde(default = "default_collection")]
     pub collection: String,
+    /// When StudyDesk creates the collection on a cluster: the shards it is split into…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_number: Option<u32>,
+    /// …and the copies of each shard on different nodes (2 or more keeps search and import
+    /// working when a node is lost). Unset: the server's defaults (one copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_factor: Option<u32>,
 }
 
 pub const DEFAULT_COLLECTION: &str = "studydesk";

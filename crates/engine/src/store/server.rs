@@ -51,6 +51,9 @@ pub struct ServerStore {
     runtime: Option<tokio::runtime::Runtime>,
     url: String,
     collection: String,
+    /// Used only when this store creates the collection (a cluster's layout).
+    shard_number: Option<u32>,
+    replication_factor: Option<u32>,
 }
 
 impl Drop for ServerStore {
@@ -112,6 +115,8 @@ impl ServerStore {
             runtime: Some(runtime),
             url,
             collection,
+            shard_number: config.shard_number,
+            replication_factor: config.replication_factor,
         };
         store.block(store.client.health_check()).map_err(|e| {
             match store.error("health check", e) {
@@ -239,14 +244,17 @@ impl ServerStore {
             SPARSE,
             SparseVectorParamsBuilder::default().modifier(Modifier::Idf),
         );
-        self.block(
-            self.client.create_collection(
-                CreateCollectionBuilder::new(&self.collection)
-                    .vectors_config(vectors)
-                    .sparse_vectors_config(sparse),
-            ),
-        )
-        .map_err(|e| self.error("create the collection", e))?;
+        let mut create = CreateCollectionBuilder::new(&self.collection)
+            .vectors_config(vectors)
+            .sparse_vectors_config(sparse);
+        if let Some(shards) = self.shard_number {
+            create = create.shard_number(shards);
+        }
+        if let Some(copies) = self.replication_factor {
+            create = create.replication_factor(copies);
+        }
+        self.block(self.client.create_collection(create))
+            .map_err(|e| self.error("create the collection", e))?;
         for field in KEYWORD_FIELDS {
             self.block(
                 self.client.create_field_index(
