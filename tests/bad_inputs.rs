@@ -83,21 +83,8 @@ fn bad_inputs_are_refused_clearly_and_lose_nothing() {
     inputs.push(gbk_note.clone());
     let results = library.import_paths(&inputs, &Quiet, &Cancel::new());
     assert_eq!(results.len(), cases.len() + 1);
-    for (case, (path, result)) in cases.iter().zip(&results) {
-        assert_eq!(&case.file, path);
-        let name = path.file_name().unwrap().to_string_lossy();
-        let error = match result {
-            Err(e) => e.to_string(),
-            Ok(outcome) => panic!("{name} should be refused, got {outcome:?}"),
-        };
-        assert!(error.contains(&*name), "error should name {name}: {error}");
-        assert!(
-            error.contains(case.cause),
-            "{name}: expected {:?} in: {error}",
-            case.cause
-        );
-        assert_eq!(error.lines().count(), 1, "{error}");
-    }
+    let refused: Vec<(PathBuf, &str)> = cases.iter().map(|c| (c.file.clone(), c.cause)).collect();
+    common::assert_refused(&refused, &results[..cases.len()]);
     let (_, gbk_result) = results.last().unwrap();
     assert!(
         matches!(gbk_result, Ok(ImportOutcome::Imported { .. })),

@@ -10,10 +10,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::studydesk;
+use common::{ok, search_results as results, store_passages as passages, studydesk};
 
 const KEY: &str = "cluster-test-key";
 
@@ -120,52 +120,6 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
         assert!(start.elapsed() < limit, "timed out waiting: {what}");
         std::thread::sleep(Duration::from_millis(300));
     }
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-/// Source, document or bank item, page and text of each hit, in order.
-fn results(dir: &Path, query: &str) -> Vec<String> {
-    let text = ok(&studydesk(
-        dir,
-        &["search", "--json", "--top-k", "8", query],
-    ));
-    let out: serde_json::Value = serde_json::from_str(&text).unwrap();
-    out["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            format!(
-                "{} {} {} {}",
-                h["source"],
-                h["doc"]
-                    .as_str()
-                    .or(h["question_id"].as_str())
-                    .unwrap_or(""),
-                h["page"],
-                h["text"]
-            )
-        })
-        .collect()
-}
-
-fn passages(dir: &Path) -> usize {
-    let text = ok(&studydesk(dir, &["store", "status"]));
-    text.lines()
-        .find_map(|l| l.strip_prefix("passages: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{text}"))
 }
 
 /// Every shard replica of the collection, as the cluster reports it: (peer, shard, state).

@@ -1,9 +1,13 @@
 //! The quiz from the terminal: a piped session with self-grading, stats and export, and a
 //! session killed midway that keeps every review already answered.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use common::studydesk_with_input as run;
 
 fn data_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("studydesk-cli-{name}"));
@@ -15,23 +19,6 @@ fn studydesk(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_studydesk"));
     command.env("STUDYDESK_DATA_DIR", data_dir);
     command
-}
-
-fn run(data_dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = studydesk(data_dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn stats(data_dir: &Path) -> serde_json::Value {

@@ -332,19 +332,7 @@ fn bad_scans_are_refused_clearly_and_lose_nothing() {
 
     let inputs: Vec<PathBuf> = cases.iter().map(|(p, _)| p.clone()).collect();
     let results = library.import_paths(&inputs, &Quiet, &Cancel::new());
-    for ((path, cause), (_, result)) in cases.iter().zip(&results) {
-        let name = path.file_name().unwrap().to_string_lossy();
-        let error = match result {
-            Err(e) => e.to_string(),
-            Ok(outcome) => panic!("{name} should be refused, got {outcome:?}"),
-        };
-        assert!(error.contains(&*name), "error should name {name}: {error}");
-        assert!(
-            error.contains(cause),
-            "{name}: expected {cause:?} in: {error}"
-        );
-        assert_eq!(error.lines().count(), 1, "{error}");
-    }
+    common::assert_refused(&cases, &results);
     assert_eq!(library.count(&Scope::default()).unwrap(), before);
     assert_eq!(library.docs().unwrap().len(), docs_before);
 }

@@ -10,96 +10,12 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-use common::studydesk;
+use common::{json, ok, search_results as results, store_passages as passages, studydesk};
 use studydesk_engine::config::ServerStoreConfig;
 use studydesk_engine::store::server::{Create, ServerStore};
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn failed(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "expected a failure: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-/// The CLI with standard input.
-fn with_input(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_studydesk"))
-        .args(args)
-        .env("STUDYDESK_DATA_DIR", dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// What a search returned, without scores (the two engines compute them the same way but
-/// round differently): source, document, page and text of each hit, in order.
-fn results(dir: &Path, query: &str) -> Vec<String> {
-    let out = json(&ok(&studydesk(
-        dir,
-        &["search", "--json", "--top-k", "8", query],
-    )));
-    out["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            format!(
-                "{} {} {} {}",
-                h["source"],
-                h["doc"]
-                    .as_str()
-                    .or(h["question_id"].as_str())
-                    .unwrap_or(""),
-                h["page"],
-                h["text"]
-            )
-        })
-        .collect()
-}
-
-fn passages(dir: &Path) -> usize {
-    let text = ok(&studydesk(dir, &["store", "status"]));
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("passages: "))
-        .unwrap_or_else(|| panic!("{text}"));
-    line["passages: ".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
 
 const QUERIES: [&str; 3] = [
     "layer normalization computes the mean and variance over the summed inputs",
@@ -142,20 +58,7 @@ fn the_whole_app_runs_on_a_qdrant_server_and_comes_back() {
     let local_count = passages(dir);
 
     // Moved to the server, and used from there.
-    let text = ok(&studydesk(
-        dir,
-        &[
-            "store",
-            "migrate",
-            "--to",
-            &url,
-            "--collection",
-            &collection,
-            "--api-key-env",
-            "QDRANT_API_KEY",
-            "--switch",
-        ],
-    ));
+    let text = migrate(dir, "--to", &url, &collection);
     assert!(text.contains("config.toml now uses it"), "{text}");
     let status = ok(&studydesk(dir, &["store", "status"]));
     assert!(status.contains(&collection), "{status}");
@@ -191,7 +94,7 @@ fn the_whole_app_runs_on_a_qdrant_server_and_comes_back() {
     assert_eq!(passages(dir), local_count);
 
     // A quiz round graded against sources found on the server; its review is kept.
-    let out = with_input(
+    let out = common::studydesk_with_input(
         dir,
         &["quiz", "--topic", "t01", "--new", "1", "--self-grade"],
         "LayerNorm normalises over the features of one sample\n3\n:q\n",
@@ -216,7 +119,8 @@ fn the_whole_app_runs_on_a_qdrant_server_and_comes_back() {
         .env("QDRANT_API_KEY", "not-the-key")
         .output()
         .unwrap();
-    let err = failed(&out);
+    assert!(!out.status.success(), "a wrong key must fail");
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("key"), "{err}");
     assert_eq!(
         std::fs::read_to_string(dir.join("config.toml")).unwrap(),
@@ -224,26 +128,31 @@ fn the_whole_app_runs_on_a_qdrant_server_and_comes_back() {
     );
 
     // And back: the server's index into the embedded engine, the same results.
-    let text = ok(&studydesk(
-        dir,
-        &[
-            "store",
-            "migrate",
-            "--from",
-            &url,
-            "--collection",
-            &collection,
-            "--api-key-env",
-            "QDRANT_API_KEY",
-            "--switch",
-        ],
-    ));
+    let text = migrate(dir, "--from", &url, &collection);
     assert!(text.contains("config.toml now uses it"), "{text}");
     assert!(ok(&studydesk(dir, &["store", "status"])).contains("embedded"));
     assert_eq!(passages(dir), local_count);
     for (query, expected) in QUERIES.iter().zip(&local) {
         assert_eq!(&results(dir, query), expected, "{query}");
     }
+}
+
+/// `store migrate --to|--from URL … --switch`, the key from QDRANT_API_KEY.
+fn migrate(dir: &Path, direction: &str, url: &str, collection: &str) -> String {
+    ok(&studydesk(
+        dir,
+        &[
+            "store",
+            "migrate",
+            direction,
+            url,
+            "--collection",
+            collection,
+            "--api-key-env",
+            "QDRANT_API_KEY",
+            "--switch",
+        ],
+    ))
 }
 
 /// Drops the test's collection however the test ends.

@@ -434,7 +434,6 @@ fn store_table(
     queries: &[String],
     options: &SearchOptions,
 ) -> Result<()> {
-    use studydesk_engine::config::ServerStoreConfig;
     use studydesk_engine::store::server::{Create, ServerStore};
     let server_url = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty());
     if server_url.is_none() {
@@ -459,13 +458,7 @@ fn store_table(
             dir,
         ));
         if let Some(url) = &server_url {
-            let config = ServerStoreConfig {
-                qdrant_url: url.clone(),
-                api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
-                collection: format!("studydesk-bench-{size}"),
-                shard_number: None,
-                replication_factor: None,
-            };
+            let config = bench_collection(url, size);
             if let Ok(old) = ServerStore::connect(&config, Create::Never) {
                 old.drop_collection()?;
             }
@@ -538,17 +531,22 @@ fn store_table(
             }
         }
         if let Some(url) = &server_url {
-            let config = ServerStoreConfig {
-                qdrant_url: url.clone(),
-                api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
-                collection: format!("studydesk-bench-{size}"),
-                shard_number: None,
-                replication_factor: None,
-            };
+            let config = bench_collection(url, size);
             ServerStore::connect(&config, Create::Never)?.drop_collection()?;
         }
     }
     Ok(())
+}
+
+/// The server collection of the table's row for `size` passages.
+fn bench_collection(url: &str, size: usize) -> studydesk_engine::config::ServerStoreConfig {
+    studydesk_engine::config::ServerStoreConfig {
+        qdrant_url: url.to_string(),
+        api_key_env: std::env::var_os("QDRANT_API_KEY").map(|_| "QDRANT_API_KEY".into()),
+        collection: format!("studydesk-bench-{size}"),
+        shard_number: None,
+        replication_factor: None,
+    }
 }
 
 /// A column of the table: its name, its store, the server's pid (None: this process) and the

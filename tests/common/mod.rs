@@ -80,3 +80,98 @@ pub fn say(line: String) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
+
+/// The CLI's standard output, after checking that it succeeded.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Runs the `studydesk` binary with `input` on its standard input.
+pub fn studydesk_with_input(data_dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_studydesk"))
+        .args(args)
+        .env("STUDYDESK_DATA_DIR", data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// What `search --json` returns, without scores (engines round them differently): source,
+/// document or bank item, page and text of each hit, in order.
+pub fn search_results(data_dir: &Path, query: &str) -> Vec<String> {
+    let out = json(&ok(&studydesk(
+        data_dir,
+        &["search", "--json", "--top-k", "8", query],
+    )));
+    out["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{} {} {} {}",
+                h["source"],
+                h["doc"]
+                    .as_str()
+                    .or(h["question_id"].as_str())
+                    .unwrap_or(""),
+                h["page"],
+                h["text"]
+            )
+        })
+        .collect()
+}
+
+/// How many passages the data folder's index holds, as `store status` says.
+pub fn store_passages(data_dir: &Path) -> usize {
+    let text = ok(&studydesk(data_dir, &["store", "status"]));
+    text.lines()
+        .find_map(|l| l.strip_prefix("passages: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"))
+}
+
+/// Checks that each file was refused with one line naming it and its cause.
+pub fn assert_refused<T: std::fmt::Debug, E: std::fmt::Display>(
+    cases: &[(PathBuf, &str)],
+    results: &[(PathBuf, Result<T, E>)],
+) {
+    assert_eq!(results.len(), cases.len());
+    for ((file, cause), (path, result)) in cases.iter().zip(results) {
+        assert_eq!(file, path);
+        let name = path.file_name().unwrap().to_string_lossy();
+        let error = match result {
+            Err(e) => e.to_string(),
+            Ok(outcome) => panic!("{name} should be refused, got {outcome:?}"),
+        };
+        assert!(error.contains(&*name), "error should name {name}: {error}");
+        assert!(
+            error.contains(cause),
+            "{name}: expected {cause:?} in: {error}"
+        );
+        assert_eq!(error.lines().count(), 1, "{error}");
+    }
+}

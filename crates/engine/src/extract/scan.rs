@@ -229,24 +229,9 @@ mod tests {
     }
 
     #[test]
-    fn a_huge_or_broken_image_is_refused_before_decoding() {
-        // A real PNG header announcing 50,000 × 50,000 pixels, with no pixels after it.
-        let mut png = Vec::new();
-        let mut writer = png::Encoder::new(&mut png, 50_000, 50_000)
-            .write_header()
-            .unwrap();
-        // One (empty) compressed data chunk: decoders read the size up to the first one.
-        writer
-            .write_chunk(
-                png::chunk::IDAT,
-                &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-            )
-            .unwrap();
-        drop(writer);
-        let err = decode_image("poster.png", &png).unwrap_err();
-        assert!(matches!(err, ExtractError::ImageTooLarge { .. }), "{err:?}");
-        assert!(err.to_string().contains("poster.png"), "{err}");
+    fn a_broken_image_is_refused_naming_the_file() {
         let err = decode_image("notes.jpg", b"\xff\xd8\xff\xe0 not really a jpeg").unwrap_err();
         assert!(matches!(err, ExtractError::BadImage { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("notes.jpg: "), "{err}");
     }
 }
