@@ -54,11 +54,7 @@ pub fn render_page(
     width: u32,
     scanned: &[OcrLine],
 ) -> Result<PageImage, ExtractError> {
-    let file = super::file_label(path);
-    let bytes = std::fs::read(path).map_err(|error| ExtractError::Read {
-        file: file.clone(),
-        error,
-    })?;
+    let (file, bytes) = read(path)?;
     let engine = pdfium_engine(pdfium)?;
     let damaged = |e: PdfiumError| ExtractError::Damaged {
         file: file.clone(),
@@ -118,11 +114,7 @@ pub fn image_page(
     highlight: Option<&str>,
     width: u32,
 ) -> Result<PageImage, ExtractError> {
-    let file = super::file_label(path);
-    let bytes = std::fs::read(path).map_err(|error| ExtractError::Read {
-        file: file.clone(),
-        error,
-    })?;
+    let (file, bytes) = read(path)?;
     let image = scan::decode_image(&file, &bytes)?;
     let image = if image.width() > width {
         let height = (image.height() as u64 * width as u64 / image.width() as u64).max(1) as u32;
@@ -191,6 +183,15 @@ pub fn image_only_copy(
             .map_err(damaged)?;
     }
     copy.save_to_bytes().map_err(damaged)
+}
+
+/// The file's name as the user knows it, and its bytes.
+fn read(path: &Path) -> Result<(String, Vec<u8>), ExtractError> {
+    let file = super::file_label(path);
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((file, bytes)),
+        Err(error) => Err(ExtractError::Read { file, error }),
+    }
 }
 
 /// The page's characters with their boxes (left, bottom, right, top in PDF points).
