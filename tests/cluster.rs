@@ -122,6 +122,16 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// What `ask` answers (generation off: the quoted sentences and the sources), without the line
+/// naming the conversation it was stored in.
+fn answer(dir: &Path, question: &str) -> String {
+    ok(&studydesk(dir, &["ask", question]))
+        .lines()
+        .filter(|l| !l.starts_with("(conversation "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Every shard replica of the collection, as the cluster reports it: (peer, shard, state).
 fn replicas(node: &Node, collection: &str) -> Vec<(u64, u64, String)> {
     let Some(info) = node.get(&format!("/collections/{collection}/cluster")) else {
@@ -213,10 +223,7 @@ fn a_three_node_cluster_loses_a_node_and_answers_the_same() {
         "{layout:?}"
     );
     let before: Vec<Vec<String>> = QUERIES.iter().map(|q| results(dir, q)).collect();
-    let asked = ok(&studydesk(
-        dir,
-        &["ask", "Why does LoRA add no inference latency?"],
-    ));
+    let asked = answer(dir, "Why does LoRA add no inference latency?");
     let count = passages(dir);
 
     // Node 3 is lost: the same results, the same sources.
@@ -225,10 +232,7 @@ fn a_three_node_cluster_loses_a_node_and_answers_the_same() {
         assert_eq!(&results(dir, query), expected, "{query}");
     }
     assert_eq!(
-        ok(&studydesk(
-            dir,
-            &["ask", "Why does LoRA add no inference latency?"]
-        )),
+        answer(dir, "Why does LoRA add no inference latency?"),
         asked
     );
     assert_eq!(passages(dir), count);
