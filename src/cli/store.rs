@@ -16,6 +16,8 @@ use studydesk_engine::store::{Scope, Source, VectorStore};
 
 /// Where an interrupted copy records how far it got.
 const CHECKPOINT_FILE: &str = "store-migration.json";
+/// Where a copy from the server is built before it replaces a stale embedded index.
+const INCOMING_DIR: &str = "index.incoming";
 
 #[derive(Subcommand)]
 pub enum StoreAction {
@@ -136,7 +138,20 @@ fn migrate(
         Create::Never
     };
     let server = ServerStore::connect(&server_config, create)?;
-    let embedded = EdgeStore::open(&paths.data_dir.join(INDEX_DIR))?;
+    let index_dir = paths.data_dir.join(INDEX_DIR);
+    // Coming back from a server this data folder uses: its embedded index is the one left from
+    // before the move, stale since. It is replaced, not merged into: the copy goes to a folder
+    // beside it, which takes its place only once complete and verified.
+    let incoming_dir = paths.data_dir.join(INCOMING_DIR);
+    let replace_stale = !to_server
+        && matches!(config.store, StoreConfig::Server(_))
+        && (incoming_dir.exists() || EdgeStore::open(&index_dir)?.count(&Scope::default())? > 0);
+    let embedded_dir = if replace_stale {
+        &incoming_dir
+    } else {
+        &index_dir
+    };
+    let embedded = EdgeStore::open(embedded_dir)?;
     let (from, to): (&dyn VectorStore, &dyn VectorStore) = if to_server {
         (&embedded, &server)
     } else {
@@ -165,11 +180,30 @@ fn migrate(
         bank,
         docs,
     } = result?;
+    let target_location = if replace_stale {
+        format!("the embedded index in {}", index_dir.display())
+    } else {
+        to.location()
+    };
+    if replace_stale {
+        drop(embedded);
+        let old_dir = paths.data_dir.join(format!("{INDEX_DIR}.replaced"));
+        let _ = std::fs::remove_dir_all(&old_dir);
+        std::fs::rename(&index_dir, &old_dir)
+            .with_context(|| format!("moving the stale {} aside", index_dir.display()))?;
+        std::fs::rename(&incoming_dir, &index_dir)
+            .with_context(|| format!("putting the copy at {}", index_dir.display()))?;
+        std::fs::remove_dir_all(&old_dir)
+            .with_context(|| format!("removing the stale {}", old_dir.display()))?;
+        writeln!(
+            out,
+            "the embedded index left from before the move to the server was replaced by this copy"
+        )?;
+    }
     let resumed = if resumed { " (resumed)" } else { "" };
     writeln!(
         out,
-        "copied {copied} passages{resumed}; verified: {} now holds the same {} passages as its source (question bank {bank}, documents {docs})",
-        to.location(),
+        "copied {copied} passages{resumed}; verified: {target_location} now holds the same {} passages as its source (question bank {bank}, documents {docs})",
         bank + docs
     )?;
     let target = if to_server {
