@@ -254,7 +254,7 @@ fn every_backend_keeps_the_store_contract() {
         source: Some(Source::Bank),
         ..Scope::default()
     };
-    let mut rankings: Vec<(String, Vec<Vec<(f32, Uuid)>>)> = Vec::new();
+    let mut rankings: Vec<(String, Vec<Ranking>)> = Vec::new();
     for backend in backends("contract") {
         let (name, store) = (backend.name.as_str(), backend.store.as_ref());
 
@@ -420,6 +420,9 @@ fn every_backend_keeps_the_store_contract() {
         }
     }
 }
+
+/// One query's hits: score and point.
+type Ranking = Vec<(f32, Uuid)>;
 
 /// A ranking as its groups of equal scores (each group's ids sorted), the last group (which a
 /// cut-off may truncate anywhere) by its score alone. Scores are compared with a tolerance: the
