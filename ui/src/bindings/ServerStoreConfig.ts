@@ -16,4 +16,13 @@ api_key_env?: string | null,
 /**
  * The collection that holds this library; one collection per library.
  */
-collection: string, };
+collection: string, 
+/**
+ * When StudyDesk creates the collection on a cluster: the shards it is split into…
+ */
+shard_number?: number | null, 
+/**
+ * …and the copies of each shard on different nodes (2 or more keeps search and import
+ * working when a node is lost). Unset: the server's defaults (one copy).
+ */
+replication_factor?: number | null, };
