@@ -293,10 +293,14 @@ fn extract_pdf(
             detail: "the PDF reader stopped".into(),
         }),
     };
-    let FromPdf::Text { title, mut pages } = receive(PDF_TIME_LIMIT)? else {
+    let FromPdf::Text {
+        title,
+        mut pages,
+        to_scan,
+    } = receive(PDF_TIME_LIMIT)?
+    else {
         unreachable!("the worker sends the text layer first")
     };
-    let to_scan = pages_to_scan(&pages);
     let mut scanned = Vec::with_capacity(to_scan.len());
     for (done, &index) in to_scan.iter().enumerate() {
         (reader.on_ocr_page)(done, to_scan.len());
@@ -340,6 +344,8 @@ enum FromPdf {
     Text {
         title: Option<String>,
         pages: Vec<String>,
+        /// The pages (0-based) the worker will send as images, in this order.
+        to_scan: Vec<usize>,
     },
     /// 0-based page index and its rendering.
     Page(usize, image::RgbImage),
@@ -382,7 +388,12 @@ fn read_pdf(
         pages.push(page.text().map(|t| t.all()).map_err(damaged)?);
     }
     let to_scan = pages_to_scan(&pages);
-    if tx.send(Ok(FromPdf::Text { title, pages })).is_err() {
+    let text = FromPdf::Text {
+        title,
+        pages,
+        to_scan: to_scan.clone(),
+    };
+    if tx.send(Ok(text)).is_err() {
         return Ok(());
     }
     for index in to_scan {
@@ -394,8 +405,7 @@ fn read_pdf(
         let bitmap = page
             .render_with_config(&PdfRenderConfig::new().set_target_width(width))
             .map_err(damaged)?;
-        let (w, h) = (bitmap.width() as u32, bitmap.height() as u32);
-        let image = scan::rgb_of_rgba(&bitmap.as_rgba_bytes(), w, h);
+        let image = bitmap.as_image().map_err(damaged)?.to_rgb8();
         if tx.send(Ok(FromPdf::Page(index, image))).is_err() {
             // The import stopped (cancelled, failed or timed out).
             return Ok(());

@@ -88,7 +88,7 @@ pub fn render_page(
             detail,
         })?;
     let highlights = match highlight.filter(|h| !h.trim().is_empty()) {
-        Some(text) if !scanned.is_empty() => locate(&scan::line_chars(scanned), text, (1.0, 1.0)),
+        Some(text) if !scanned.is_empty() => locate_on_scan(scanned, text),
         Some(text) => {
             let chars = page_chars(&pdf_page).map_err(damaged)?;
             let size = (pdf_page.width().value, pdf_page.height().value);
@@ -129,7 +129,7 @@ pub fn image_page(
         .collect();
     let png = encode_png(&rgba, w, h).map_err(|detail| ExtractError::Crashed { file, detail })?;
     let highlights = match highlight.filter(|h| !h.trim().is_empty()) {
-        Some(text) => locate(&scan::line_chars(scanned), text, (1.0, 1.0)),
+        Some(text) => locate_on_scan(scanned, text),
         None => Vec::new(),
     };
     Ok(PageImage {
@@ -183,6 +183,11 @@ pub fn image_only_copy(
             .map_err(damaged)?;
     }
     copy.save_to_bytes().map_err(damaged)
+}
+
+/// Highlight rectangles of `passage` among the lines OCR read on a page.
+fn locate_on_scan(scanned: &[OcrLine], passage: &str) -> Vec<Rect> {
+    locate(&scan::line_chars(scanned), passage, (1.0, 1.0))
 }
 
 /// The file's name as the user knows it, and its bytes.

@@ -70,15 +70,6 @@ impl Scanner {
             dir: self.models_dir.clone(),
             detail,
         };
-        for name in [
-            studydesk_ocr::DET_MODEL,
-            studydesk_ocr::REC_MODEL,
-            studydesk_ocr::CLS_MODEL,
-        ] {
-            if !self.models_dir.join(name).is_file() {
-                return Err(setup(format!("{name} is missing")));
-            }
-        }
         let environment =
             crate::embed::ort_environment(&self.ort_lib).map_err(|e| setup(e.to_string()))?;
         let ocr = Ocr::open_in(&self.models_dir, &environment, OcrOptions::default())
@@ -119,14 +110,6 @@ pub fn render_width(width_pt: f32, height_pt: f32) -> i32 {
     let longest = width_pt.max(height_pt) * scale;
     let shrink = (MAX_RENDER_SIDE / longest).min(1.0);
     (width_pt * scale * shrink).round().max(1.0) as i32
-}
-
-/// An RGB image of pdfium's RGBA bitmap bytes.
-pub fn rgb_of_rgba(rgba: &[u8], width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        let i = ((y * width + x) * 4) as usize;
-        image::Rgb([rgba[i], rgba[i + 1], rgba[i + 2]])
-    })
 }
 
 /// Decodes an image file, refusing before decoding one too large to handle.
