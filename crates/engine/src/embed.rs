@@ -143,6 +143,12 @@ impl Embedder {
             .collect())
     }
 
+    /// Forgets the cached query vectors, so the next queries are embedded again (the bench
+    /// times a first embedding this way).
+    pub fn forget_queries(&self) {
+        self.queries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     pub fn embed_passages(&self, passages: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         self.run(PASSAGE_PREFIX, passages)
     }
