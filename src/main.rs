@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use studydesk_app::{
     App, AskArgs, ConversationArgs, DocArgs, EditGeneratedArgs, ExportArgs, ExportFormat,
-    GenerateArgs, GeneratedArgs, IdArgs, ImportPathsArgs, ImportedFile, NoArgs, SearchArgs,
-    SearchManyArgs, SessionArgs,
+    GenerateArgs, GeneratedArgs, IdArgs, ImportPathsArgs, ImportedFile, InterviewArgs,
+    InterviewStartArgs, NoArgs, PlanArgs, SearchArgs, SearchManyArgs, SessionArgs, SettingsArgs,
 };
 use studydesk_engine::Lang;
 use studydesk_engine::bank::{Bank, Question};
@@ -120,6 +120,47 @@ enum Command {
         /// Grade yourself against the reference even when a model is available
         #[arg(long)]
         self_grade: bool,
+        /// The mistake notebook's questions (graded below 3), due or not
+        #[arg(long)]
+        mistakes: bool,
+    },
+    /// A mock interview: questions from your weak and due topics, follow-ups on what your
+    /// answers missed or got wrong, and a cited debrief
+    Interview {
+        /// Only this topic (repeatable), e.g. --topic t05
+        #[arg(long = "topic", value_name = "ID")]
+        topics: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        minutes: u32,
+        /// The interviewer's language: zh or en [default: the questions' own]
+        #[arg(long, value_parser = ["zh", "en"])]
+        lang: Option<String>,
+        /// Main questions at most [default: as many as the minutes allow]
+        #[arg(long, value_name = "N")]
+        questions: Option<usize>,
+        /// Continue the interview left open (after a crash or Ctrl-C)
+        #[arg(long, conflicts_with_all = ["topics", "lang", "questions"])]
+        resume: bool,
+        /// List past interviews
+        #[arg(long, conflicts_with = "resume")]
+        list: bool,
+        /// Show an interview's debrief again
+        #[arg(long, value_name = "ID", conflicts_with_all = ["resume", "list"])]
+        show: Option<i64>,
+    },
+    /// The mistake notebook: questions graded below 3, what was wrong, and the passages that
+    /// correct them (review them with `quiz --mistakes`, export with `export --mistakes`)
+    Mistakes {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A daily plan to your interview date from FSRS's predictions (saves the date)
+    Plan {
+        /// The interview date, e.g. 2027-01-15 [default: the saved one]
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Progress per topic, retention and the review forecast
     Stats {
@@ -152,6 +193,9 @@ enum Command {
         /// Only this topic's bank questions (repeatable)
         #[arg(long = "topic", value_name = "ID")]
         topics: Vec<String>,
+        /// The mistake notebook instead of the questions
+        #[arg(long, conflicts_with = "topics")]
+        mistakes: bool,
     },
     /// Store, check or delete the API key of the configured endpoint in the OS keyring
     Key {
@@ -488,6 +532,7 @@ fn run(cli: Cli) -> Result<()> {
             new_cards,
             due,
             self_grade,
+            mistakes,
         } => {
             let app = open_app(&paths)?;
             let args = SessionArgs {
@@ -495,9 +540,92 @@ fn run(cli: Cli) -> Result<()> {
                 doc_id: doc,
                 new_cards,
                 due_only: due,
+                mistakes,
             };
             let stdin = std::io::stdin();
             cli::quiz::session(&app, args, self_grade, &mut stdin.lock(), &mut out)?;
+        }
+        Command::Interview {
+            topics,
+            minutes,
+            lang,
+            questions,
+            resume,
+            list,
+            show,
+        } => {
+            let app = open_app(&paths)?;
+            if list {
+                for i in app.interviews(NoArgs {}, &cli::quiet())? {
+                    writeln!(
+                        out,
+                        "{:>4}  {}  {} question{}  {}  {}",
+                        i.id,
+                        studydesk_engine::quiz::day_string(i.started_at),
+                        i.questions,
+                        if i.questions == 1 { "" } else { "s" },
+                        i.score.map_or("-".into(), |s| format!("{s:.1}/5")),
+                        if i.ended_at.is_none() { "(open)" } else { "" }
+                    )?;
+                }
+                return Ok(());
+            }
+            if let Some(id) = show {
+                let interview = app.interview(InterviewArgs { id }, &cli::quiet())?;
+                match &interview.debrief {
+                    Some(d) => cli::interview::print_debrief(&mut out, &interview, d)?,
+                    None => writeln!(
+                        out,
+                        "interview {id} is still open: `studydesk interview --resume`"
+                    )?,
+                }
+                return Ok(());
+            }
+            let start = (!resume).then(|| InterviewStartArgs {
+                topics,
+                minutes: Some(minutes),
+                lang: lang.map(|l| if l == "zh" { Lang::Zh } else { Lang::En }),
+                max_questions: questions,
+            });
+            let stdin = std::io::stdin();
+            cli::interview::run(&app, start, &mut stdin.lock(), &mut out)?;
+        }
+        Command::Mistakes { json } => {
+            let app = open_app(&paths)?;
+            let mistakes = app.mistakes(NoArgs {}, &cli::quiet())?;
+            if json {
+                serde_json::to_writer(&mut out, &mistakes)?;
+                writeln!(out)?;
+            } else {
+                cli::print::mistakes(&mut out, &mistakes)?;
+            }
+        }
+        Command::Plan { date, json } => {
+            let app = open_app(&paths)?;
+            let plan = app.plan(
+                PlanArgs {
+                    date: date.clone(),
+                    topics: Vec::new(),
+                },
+                &cli::quiet(),
+            )?;
+            if let Some(date) = date {
+                let mut config = app.config();
+                config.quiz.interview_date = Some(date);
+                app.save_settings(
+                    SettingsArgs {
+                        config,
+                        api_key: None,
+                    },
+                    &cli::quiet(),
+                )?;
+            }
+            if json {
+                serde_json::to_writer(&mut out, &plan)?;
+                writeln!(out)?;
+            } else {
+                cli::print::study_plan(&mut out, &plan)?;
+            }
         }
         Command::Stats { json, refit } => {
             let app = open_app(&paths)?;
@@ -564,6 +692,7 @@ fn run(cli: Cli) -> Result<()> {
             format,
             file,
             topics,
+            mistakes,
         } => {
             let app = open_app(&paths)?;
             let format = if format == "anki" {
@@ -571,9 +700,20 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 ExportFormat::Markdown
             };
-            let export = app.export_cards(ExportArgs { format, topics }, &cli::quiet())?;
+            let export = app.export_cards(
+                ExportArgs {
+                    format,
+                    topics,
+                    mistakes,
+                },
+                &cli::quiet(),
+            )?;
             if export.cards == 0 {
-                anyhow::bail!("nothing to export: no question matches");
+                anyhow::bail!(if mistakes {
+                    "nothing to export: the mistake notebook is empty"
+                } else {
+                    "nothing to export: no question matches"
+                });
             }
             std::fs::write(&file, &export.text)
                 .with_context(|| format!("cannot write {}", file.display()))?;

@@ -62,6 +62,7 @@ fn review(quiz: &Quiz<'_>, id: &str, rating: Rating, at: i64) -> studydesk_engin
             grade: None,
             answer: "my answer".into(),
             duration_ms: Some(5000),
+            grading: None,
         },
         at,
     )
@@ -404,11 +405,7 @@ fn parameters_are_fitted_to_a_learners_own_log() {
     let library = Library::open(&paths).unwrap();
     let config = QuizConfig::default();
     let mut quiz = Quiz::open(&library, &config).unwrap();
-    assert_eq!(
-        quiz.refit(&config).unwrap(),
-        None,
-        "an empty log fits nothing"
-    );
+    assert_eq!(quiz.refit().unwrap(), None, "an empty log fits nothing");
     // A simulated learner who forgets faster than FSRS's defaults assume: recall follows a
     // forgetting curve with a third of the scheduled stability (deterministic pseudo-random).
     let mut seed: u64 = 7;
@@ -432,7 +429,8 @@ fn parameters_are_fitted_to_a_learners_own_log() {
                 rating: Rating::Good,
                 grade: None,
                 answer: String::new(),
-                duration_ms: None
+                duration_ms: None,
+                grading: None,
             },
             T0
         ),
@@ -457,7 +455,7 @@ fn parameters_are_fitted_to_a_learners_own_log() {
     let once = review(&quiz, "t01-q002", Rating::Good, T0);
     let before_new = quiz.scheduler().preview(None, T0).unwrap();
     let before_once = quiz.scheduler().preview(Some(&once), once.due).unwrap();
-    let items = quiz.refit(&config).unwrap().expect("enough reviews to fit");
+    let items = quiz.refit().unwrap().expect("enough reviews to fit");
     assert!(items >= 64, "{items}");
     let stats = quiz.stats(T0).unwrap();
     assert_eq!(stats.parameters, format!("fitted on {items} items"));

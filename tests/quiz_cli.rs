@@ -129,3 +129,72 @@ fn a_killed_session_keeps_the_reviews_already_answered() {
         .unwrap();
     assert_eq!(t03["seen"], 1);
 }
+
+#[test]
+fn a_mock_interview_from_the_terminal_with_the_bank_alone() {
+    // No document imported: the interviewer grades from the bank's points or the model's
+    // knowledge, and says so.
+    let dir = data_dir("interview");
+    let out = run(
+        &dir,
+        &[
+            "interview",
+            "--topic",
+            "t02",
+            "--questions",
+            "1",
+            "--minutes",
+            "10",
+        ],
+        "激活函数给网络引入非线性。\n:q\n",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::say(stdout.to_string());
+    assert!(stdout.contains("[Q1] t02-q001"), "{stdout}");
+    assert!(stdout.contains("=== Debrief: interview 1 ==="), "{stdout}");
+    assert!(
+        stdout.contains("not cover it") || stdout.contains("bank's points"),
+        "the debrief says the grading is not from the learner's sources: {stdout}"
+    );
+    assert!(stdout.contains("By topic:"), "{stdout}");
+
+    let listed = run(&dir, &["interview", "--list"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("1 question"), "{listed}");
+    let shown = run(&dir, &["interview", "--show", "1"], "");
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("Q1 t02-q001"));
+    // The question's one review is in the log, and the mastery map has the topic.
+    let progress = stats(&dir);
+    let t02 = progress["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic_id"] == "t02")
+        .unwrap();
+    assert_eq!(t02["seen"], 1);
+    assert!(t02["mastery"].is_number(), "{t02}");
+    assert_eq!(progress["reviews"], 1);
+
+    // A plan to a date a month away saves the date; stats carry the plan from then on.
+    let date = studydesk_engine::quiz::day_string(studydesk_engine::quiz::now() + 30 * 86_400);
+    let plan = run(&dir, &["plan", "--date", &date], "");
+    let plan_text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    assert!(
+        plan_text.contains(&format!("Interview on {date} (30 days left)")),
+        "{plan_text}"
+    );
+    assert_eq!(stats(&dir)["plan"]["date"], date.as_str());
+    let past = run(&dir, &["plan", "--date", "2020-01-01"], "");
+    assert!(!past.status.success());
+    assert!(String::from_utf8_lossy(&past.stderr).contains("has passed"));
+}

@@ -410,7 +410,10 @@ fn latencies(queries: &[String], mut run: impl FnMut(&str) -> Result<()>) -> Res
 
 fn summary(samples: &[Duration]) -> String {
     let [p50, p95] = percentiles_ms(samples);
-    format!("p50 {p50:.1} ms, p95 {p95:.1} ms ({} queries)", samples.len())
+    format!(
+        "p50 {p50:.1} ms, p95 {p95:.1} ms ({} queries)",
+        samples.len()
+    )
 }
 
 /// The 50th and 95th percentiles of `samples`, in milliseconds.

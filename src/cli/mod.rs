@@ -8,6 +8,7 @@ use studydesk_engine::Cancel;
 
 pub mod errors;
 pub mod eval;
+pub mod interview;
 pub mod keys;
 pub mod print;
 pub mod progress;

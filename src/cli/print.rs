@@ -7,6 +7,8 @@ use studydesk_app::ModelPlan;
 use studydesk_engine::database::{ConversationSummary, DocRecord};
 use studydesk_engine::llm::OffReason;
 use studydesk_engine::quiz::generate::{GenerateEvent, GenerateReport};
+use studydesk_engine::quiz::mistakes::Mistake;
+use studydesk_engine::quiz::plan::Plan;
 use studydesk_engine::quiz::{GeneratedQuestion, Stats};
 use studydesk_engine::retrieve::SearchHit;
 use studydesk_engine::text::excerpt;
@@ -138,27 +140,64 @@ pub fn conversations(out: &mut impl Write, chats: &[ConversationSummary]) -> Res
 }
 
 pub fn stats(out: &mut impl Write, stats: &Stats) -> Result<()> {
-    // The topic goes last: Chinese titles are double width and would break the columns.
+    // The topic goes last: Chinese titles are double width and would break the columns. The
+    // mastery column is the mastery map: retention and recent grades together, with a bar.
     writeln!(
         out,
-        "{:>9} {:>5} {:>4} {:>9}  topic",
-        "questions", "seen", "due", "retention"
+        "{:>9} {:>5} {:>4} {:>9} {:>6}  {:<10}  topic",
+        "questions", "seen", "due", "retention", "grades", "mastery"
     )?;
     for t in stats.topics.iter().chain([&stats.total]) {
-        let retention = t
-            .retention
-            .map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
+        let percent = |v: Option<f32>| v.map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
+        let bar = t.mastery.map_or("-".to_string(), |m| {
+            let filled = (m * 5.0).round() as usize;
+            format!(
+                "{}{} {:.0}%",
+                "█".repeat(filled),
+                "░".repeat(5 - filled.min(5)),
+                m * 100.0
+            )
+        });
         writeln!(
             out,
-            "{:>9} {:>5} {:>4} {retention:>9}  {} {}",
-            t.questions, t.seen, t.due, t.topic_id, t.title
+            "{:>9} {:>5} {:>4} {:>9} {:>6}  {:<10}  {} {}",
+            t.questions,
+            t.seen,
+            t.due,
+            percent(t.retention),
+            percent(t.recent_score),
+            bar,
+            t.topic_id,
+            t.title
+        )?;
+    }
+    let weakest: Vec<String> = stats
+        .topics
+        .iter()
+        .filter(|t| t.mastery.is_some_and(|m| m < 0.6))
+        .flat_map(|t| t.weakest.iter().take(1))
+        .map(|w| format!("{} ({:.0}%)", w.id, w.retention * 100.0))
+        .collect();
+    if !weakest.is_empty() {
+        writeln!(
+            out,
+            "\nWeakest questions of weak topics: {}",
+            weakest.join(" · ")
         )?;
     }
     writeln!(
         out,
-        "\n{} reviews logged · target retention {:.0}% · FSRS parameters: {}",
+        "\n{} reviews logged · target retention {:.0}%{} · FSRS parameters: {}",
         stats.reviews,
         stats.desired_retention * 100.0,
+        if stats.schedule_retention > stats.desired_retention + 1e-6 {
+            format!(
+                " (scheduled at {:.0}% for the interview plan)",
+                stats.schedule_retention * 100.0
+            )
+        } else {
+            String::new()
+        },
         stats.parameters
     )?;
     let forecast: Vec<String> = stats
@@ -167,6 +206,106 @@ pub fn stats(out: &mut impl Write, stats: &Stats) -> Result<()> {
         .map(|d| format!("{} {}", &d.day[5..], d.count))
         .collect();
     writeln!(out, "Due in the next 7 days: {}", forecast.join(" · "))?;
+    if let Some(plan) = &stats.plan {
+        writeln!(out)?;
+        study_plan(out, plan)?;
+    }
+    Ok(())
+}
+
+pub fn study_plan(out: &mut impl Write, plan: &Plan) -> Result<()> {
+    writeln!(
+        out,
+        "Interview on {} ({} day{} left): {} of {} questions seen.",
+        plan.date,
+        plan.days_left,
+        if plan.days_left == 1 { "" } else { "s" },
+        plan.seen,
+        plan.questions
+    )?;
+    writeln!(
+        out,
+        "Today: {} new question{} ({} done), {} due now. Then about {:.0} reviews a day (at most {}).",
+        plan.new_per_day,
+        if plan.new_per_day == 1 { "" } else { "s" },
+        plan.new_today,
+        plan.due_now,
+        plan.reviews_per_day,
+        plan.peak_reviews
+    )?;
+    writeln!(
+        out,
+        "Predicted recall on the day: {:.0}% (target {:.0}%{}){}",
+        plan.predicted_retention * 100.0,
+        plan.target_retention * 100.0,
+        if plan.schedule_retention > plan.target_retention + 1e-6 {
+            format!(
+                "; reviews scheduled at {:.0}% to get there",
+                plan.schedule_retention * 100.0
+            )
+        } else {
+            String::new()
+        },
+        if plan.reachable {
+            ""
+        } else {
+            " — the target is out of reach by this date; this is the closest plan"
+        }
+    )?;
+    writeln!(
+        out,
+        "{}: {} new questions learned since the date was set, {} expected by now.",
+        if plan.on_track { "On track" } else { "Behind" },
+        plan.learned_since_start,
+        plan.expected_since_start
+    )?;
+    Ok(())
+}
+
+pub fn mistakes(out: &mut impl Write, mistakes: &[Mistake]) -> Result<()> {
+    if mistakes.is_empty() {
+        writeln!(
+            out,
+            "The mistake notebook is empty: no question's latest graded answer is below 3."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} question{} in the mistake notebook (review: `studydesk quiz --mistakes`; export: `studydesk export markdown FILE --mistakes`)",
+        mistakes.len(),
+        if mistakes.len() == 1 { "" } else { "s" }
+    )?;
+    for m in mistakes {
+        writeln!(
+            out,
+            "\n{} · {}/5 · {}\nQ: {}\nYou: {}",
+            m.card_id,
+            m.grade,
+            studydesk_engine::quiz::day_string(m.reviewed_at),
+            m.question,
+            if m.answer.trim().is_empty() {
+                "(no answer)"
+            } else {
+                m.answer.trim()
+            }
+        )?;
+        for w in &m.wrong {
+            writeln!(out, "  ✗ {w}")?;
+        }
+        for w in &m.missed {
+            writeln!(out, "  · missed {w}")?;
+        }
+        for c in &m.corrections {
+            writeln!(
+                out,
+                "  [{}] {}: {}",
+                c.n,
+                c.label,
+                excerpt(&c.hit.text, 160)
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -88,6 +88,7 @@ pub fn session(
                 grade: grading.score,
                 answer: answer.trim().to_string(),
                 duration_ms: Some(duration_ms),
+                grading: grading.score.map(|_| grading.clone()),
             },
             &super::quiet(),
         )?;

@@ -387,14 +387,79 @@ await step(`generate practice questions from ${paperName}`, async () => {
   if (kept + dropped === 0) throw new Error('nothing kept or dropped');
 });
 
+// 6c. A short mock interview on t01: two questions, a follow-up on the first, the debrief.
+await step('mock interview on t01: two questions, a follow-up, the debrief', async () => {
+  await nav('interview');
+  await page.selectOption(tid('interview-topic'), 't01');
+  await page.fill(tid('interview-minutes'), '10');
+  await page.click(tid('interview-start'));
+  const answers = {
+    question: 'LayerNorm normalises each example over its features.',
+    follow_up: 'I am not sure; it rescales with a learned gain.',
+  };
+  let questions = 0;
+  let followUps = 0;
+  for (let turn = 0; turn < 6; turn++) {
+    await page.waitForSelector(`${tid('interview-current')}, ${tid('interview-debrief')}, ${tid('interview-error')}`, { timeout: 5 * MIN });
+    const err = page.locator(tid('interview-error'));
+    if (await err.count()) throw new Error(`the interview failed: ${await err.innerText()}`);
+    if (await page.locator(tid('interview-debrief')).count()) break;
+    const current = page.locator(tid('interview-current'));
+    const kind = await current.getAttribute('data-kind');
+    if (kind === 'question') {
+      questions += 1;
+      // Two questions: after the second, the interview is ended by the learner.
+      if (questions > 2) {
+        await page.click(tid('interview-finish'));
+        break;
+      }
+    } else {
+      followUps += 1;
+      if (followUps === 1) await shot('interview-follow-up');
+    }
+    const seq = await page.locator(`${tid('interview-transcript')} .turn`).count();
+    await page.fill(tid('interview-answer'), answers[kind] ?? answers.question);
+    await page.click(tid('interview-submit'));
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="interview-transcript"] .turn').length > n || document.querySelector('[data-testid="interview-debrief"]') || document.querySelector('[data-testid="interview-error"]'),
+      seq,
+      { timeout: 5 * MIN },
+    );
+  }
+  await page.waitForSelector(tid('interview-debrief'), { timeout: 60_000 });
+  console.log(`\n    ${questions} questions asked, ${followUps} follow-ups`);
+  if (followUps < 1) throw new Error('no follow-up after a partial answer');
+  const graded = await page.locator(tid('debrief-question')).count();
+  if (graded < 1) throw new Error('the debrief lists no question');
+  await shot('interview-debrief');
+  const sources = await page.locator(tid('debrief-source')).count();
+  if (sources < 1) throw new Error('the debrief cites no source passage');
+});
+
 // 7. Stats and Settings.
-await step('stats: table and chart', async () => {
+await step('stats: mastery map, plan, table and chart', async () => {
   await nav('stats');
   await page.waitForSelector(tid('stats-chart'), { timeout: 30_000 });
   const rows = await page.locator(tid('stats-row')).count();
   if (rows < 1) throw new Error('the stats table has no rows');
   const bars = await page.locator(tid('history-bar')).count();
   if (bars < 1) throw new Error('the history chart has no bars');
+  const cells = await page.locator(tid('mastery-cell')).count();
+  if (cells !== 35) throw new Error(`the mastery map has ${cells} topics, not 35`);
+  const t01 = await page.locator(`${tid('mastery-cell')}[data-topic="t01"]`).getAttribute('data-mastery');
+  if (!t01) throw new Error('t01 was studied but has no mastery');
+  await page.click(`${tid('mastery-cell')}[data-topic="t01"]`);
+  await page.waitForSelector(`${tid('mastery-weakest')} li`, { timeout: 10_000 });
+  const date = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  await page.fill(tid('plan-date'), date);
+  await page.click(tid('plan-set'));
+  await page.waitForSelector(tid('plan-summary'), { timeout: 60_000 });
+  const plan = (await page.locator(tid('plan-summary')).innerText()).replace(/\s+/g, ' ');
+  if (!plan.includes(date)) throw new Error(`the plan does not show the date: ${plan}`);
+  console.log(`\n    ${plan}`);
+  await page.locator(tid('mastery-map')).scrollIntoViewIfNeeded();
+  await shot('stats-mastery-plan');
+  await page.locator(tid('stats-chart')).scrollIntoViewIfNeeded();
   await shot('stats');
 });
 

@@ -10,6 +10,9 @@ use ts_rs::TS;
 use studydesk_engine::database::{ConversationSummary, DocRecord};
 use studydesk_engine::quiz::generate::GenerateReport;
 use studydesk_engine::quiz::grade::Grading;
+use studydesk_engine::quiz::interview::{Interview, InterviewSummary};
+use studydesk_engine::quiz::mistakes::Mistake;
+use studydesk_engine::quiz::plan::Plan;
 use studydesk_engine::quiz::{CardState, GeneratedQuestion, Rating, Stats, TopicProgress};
 use studydesk_engine::retrieve::SearchHit;
 use studydesk_engine::store::{Mode, Source};
@@ -129,8 +132,21 @@ commands! {
     generated => Generated(GeneratedArgs) -> Vec<GeneratedQuestion>;
     edit_generated => EditGenerated(EditGeneratedArgs) -> GeneratedQuestion;
     delete_generated => DeleteGenerated(IdArgs) -> Deleted;
-    /// The review pool as Anki's tab-separated text or as Markdown.
+    /// The review pool (or the mistake notebook) as Anki's tab-separated text or as Markdown.
     export_cards => ExportCards(ExportArgs) -> ExportText;
+    /// Questions whose latest graded answer scored below 3, with what corrects them.
+    mistakes => Mistakes(NoArgs) -> Vec<Mistake>;
+    /// The daily plan to the interview date (the settings' unless given).
+    plan => Plan(PlanArgs) -> Plan;
+    /// Starts a mock interview and asks its first question.
+    interview_start => InterviewStart(InterviewStartArgs) -> Interview;
+    /// Grades the answer to the waiting question and asks the next (a follow-up or a new
+    /// question), or ends the interview with its debrief.
+    interview_answer => InterviewAnswer(InterviewAnswerArgs) -> Interview;
+    /// Ends an interview now and writes its debrief.
+    interview_finish => InterviewFinish(InterviewArgs) -> Interview;
+    interview => Interview(InterviewArgs) -> Interview;
+    interviews => Interviews(NoArgs) -> Vec<InterviewSummary>;
     settings => Settings(NoArgs) -> SettingsView;
     save_settings => SaveSettings(SettingsArgs) -> SettingsView;
 }
@@ -283,6 +299,9 @@ pub struct SessionArgs {
     pub new_cards: Option<usize>,
     #[serde(default)]
     pub due_only: bool,
+    /// The mistake notebook's questions, due or not.
+    #[serde(default)]
+    pub mistakes: bool,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -311,6 +330,62 @@ pub struct ReviewArgs {
     #[serde(default)]
     #[ts(optional)]
     pub duration_ms: Option<u64>,
+    /// The grading the answer got (kept for the mistake notebook).
+    #[serde(default)]
+    #[ts(optional)]
+    pub grading: Option<Grading>,
+}
+
+#[derive(Debug, Default, Deserialize, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct PlanArgs {
+    /// "YYYY-MM-DD" [default: the settings' interview date].
+    #[serde(default)]
+    #[ts(optional)]
+    pub date: Option<String>,
+    /// Only these topics; none means the whole bank.
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewStartArgs {
+    /// Bank topics; none means all.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// No new question after this many minutes [default: 20].
+    #[serde(default)]
+    #[ts(optional)]
+    pub minutes: Option<u32>,
+    /// The interviewer's language [default: the questions' own].
+    #[serde(default)]
+    #[ts(optional)]
+    pub lang: Option<Lang>,
+    /// Main questions at most [default: as many as time allows].
+    #[serde(default)]
+    #[ts(optional)]
+    pub max_questions: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewAnswerArgs {
+    pub id: i64,
+    pub answer: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewArgs {
+    pub id: i64,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -365,6 +440,9 @@ pub struct ExportArgs {
     /// Only these topics' bank questions; none means the whole pool.
     #[serde(default)]
     pub topics: Vec<String>,
+    /// The mistake notebook instead of the pool.
+    #[serde(default)]
+    pub mistakes: bool,
 }
 
 #[derive(Debug, Deserialize, TS)]

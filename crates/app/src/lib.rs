@@ -20,6 +20,11 @@ use studydesk_engine::llm::{Backend, LlmError, OffReason};
 use studydesk_engine::quiz::export;
 use studydesk_engine::quiz::generate::{GenerateOptions, GenerateReport};
 use studydesk_engine::quiz::grade::Grading;
+use studydesk_engine::quiz::interview::{
+    Interview, InterviewOptions, InterviewSummary, Interviewer,
+};
+use studydesk_engine::quiz::mistakes::Mistake;
+use studydesk_engine::quiz::plan::Plan;
 use studydesk_engine::quiz::{
     self, CardState, GeneratedQuestion, Quiz, ReviewInput, SessionOptions, TopicProgress,
 };
@@ -42,6 +47,8 @@ pub use views::*;
 
 /// Width in pixels of rendered PDF pages.
 const PAGE_WIDTH: u32 = 1100;
+/// A mock interview's length unless the learner says otherwise.
+const DEFAULT_INTERVIEW_MINUTES: u32 = 20;
 
 pub struct App {
     paths: Paths,
@@ -460,6 +467,7 @@ impl App {
                 doc_id,
                 new_cards: args.new_cards.unwrap_or(self.config().quiz.new_cards),
                 due_only: args.due_only,
+                mistakes: args.mistakes,
             },
             now,
         )?;
@@ -501,19 +509,116 @@ impl App {
                 grade: args.grade,
                 answer: args.answer,
                 duration_ms: args.duration_ms,
+                grading: args.grading,
             },
             quiz::now(),
         )?)
     }
 
+    /// Progress, with the plan to the interview date when the settings have one.
     pub fn stats(&self, _: NoArgs, _: &Call<'_>) -> Result<quiz::Stats, AppError> {
-        Ok(self.quiz()?.stats(quiz::now())?)
+        let quiz = self.quiz()?;
+        let now = quiz::now();
+        let mut stats = quiz.stats(now)?;
+        if let Some(date) = &self.config().quiz.interview_date {
+            // A date that has passed leaves the stats without a plan rather than failing them.
+            stats.plan = quiz::plan::plan(&quiz, date, &[], now).ok();
+        }
+        Ok(stats)
+    }
+
+    pub fn mistakes(&self, _: NoArgs, _: &Call<'_>) -> Result<Vec<Mistake>, AppError> {
+        Ok(quiz::mistakes::mistakes(&self.quiz()?)?)
+    }
+
+    pub fn plan(&self, args: PlanArgs, _: &Call<'_>) -> Result<Plan, AppError> {
+        for topic in &args.topics {
+            Bank::builtin().topic(topic)?;
+        }
+        let Some(date) = args.date.or(self.config().quiz.interview_date) else {
+            return Err(AppError::Invalid(
+                "no interview date: give one (e.g. 2027-01-15) or set it in the settings".into(),
+            ));
+        };
+        Ok(quiz::plan::plan(
+            &self.quiz()?,
+            &date,
+            &args.topics,
+            quiz::now(),
+        )?)
+    }
+
+    pub fn interview_start(
+        &self,
+        args: InterviewStartArgs,
+        call: &Call<'_>,
+    ) -> Result<Interview, AppError> {
+        let quiz = self.quiz()?;
+        let backend = self.backend()?;
+        let llm = backend.client().ok_or(quiz::QuizError::NeedsModel(
+            "an interview",
+            self.off_reason_or_default(),
+        ))?;
+        Ok(Interviewer::new(&quiz, llm).start(
+            &InterviewOptions {
+                topics: args.topics,
+                minutes: args.minutes.unwrap_or(DEFAULT_INTERVIEW_MINUTES),
+                lang: args.lang,
+                max_questions: args.max_questions,
+            },
+            &call.cancel,
+            quiz::now(),
+        )?)
+    }
+
+    pub fn interview_answer(
+        &self,
+        args: InterviewAnswerArgs,
+        call: &Call<'_>,
+    ) -> Result<Interview, AppError> {
+        let quiz = self.quiz()?;
+        let backend = self.backend()?;
+        let llm = backend.client().ok_or(quiz::QuizError::NeedsModel(
+            "an interview",
+            self.off_reason_or_default(),
+        ))?;
+        Ok(Interviewer::new(&quiz, llm).answer(
+            args.id,
+            &args.answer,
+            args.duration_ms,
+            &call.cancel,
+            quiz::now(),
+        )?)
+    }
+
+    pub fn interview_finish(
+        &self,
+        args: InterviewArgs,
+        _: &Call<'_>,
+    ) -> Result<Interview, AppError> {
+        Ok(quiz::interview::finish(
+            &self.library,
+            args.id,
+            quiz::now(),
+        )?)
+    }
+
+    pub fn interview(&self, args: InterviewArgs, _: &Call<'_>) -> Result<Interview, AppError> {
+        Ok(quiz::interview::load(&self.library, args.id)?)
+    }
+
+    pub fn interviews(&self, _: NoArgs, _: &Call<'_>) -> Result<Vec<InterviewSummary>, AppError> {
+        Ok(quiz::interview::list(&self.library)?)
+    }
+
+    fn off_reason_or_default(&self) -> OffReason {
+        self.off_reason().unwrap_or(OffReason::Disabled)
     }
 
     pub fn refit(&self, _: NoArgs, _: &Call<'_>) -> Result<RefitResult, AppError> {
         let mut quiz = self.quiz()?;
         Ok(RefitResult {
-            items: quiz.refit(&self.config().quiz)?,
+            items: quiz.refit()?,
             needed: quiz::schedule::MIN_TRAINING_ITEMS,
         })
     }
@@ -581,6 +686,17 @@ impl App {
         for topic in &args.topics {
             Bank::builtin().topic(topic)?;
         }
+        if args.mistakes {
+            let mistakes = quiz::mistakes::mistakes(&self.quiz()?)?;
+            let text = match args.format {
+                ExportFormat::Anki => export::anki_tsv(&quiz::mistakes::anki_notes(&mistakes)),
+                ExportFormat::Markdown => quiz::mistakes::markdown(&mistakes),
+            };
+            return Ok(ExportText {
+                text,
+                cards: mistakes.len(),
+            });
+        }
         let cards: Vec<_> = self
             .quiz()?
             .all_cards()?
@@ -614,6 +730,9 @@ impl App {
         _: &Call<'_>,
     ) -> Result<SettingsView, AppError> {
         studydesk_engine::quiz::Scheduler::new(&[], args.config.quiz.desired_retention)?;
+        if let Some(date) = &args.config.quiz.interview_date {
+            quiz::plan::parse_date(date)?;
+        }
         // The key goes to the OS keyring, never into config.toml.
         if let Some(key) = args.api_key.as_deref().filter(|k| !k.trim().is_empty()) {
             let Some(base_url) = args.config.llm.base_url.as_deref() else {

@@ -201,6 +201,11 @@ pub struct QuizConfig {
     pub desired_retention: f64,
     /// New questions added to a session after the due ones.
     pub new_cards: usize,
+    /// "YYYY-MM-DD": the plan sets the daily new questions and the review retention so that
+    /// every question is seen and recalled at the desired retention on this day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub interview_date: Option<String>,
 }
 
 impl Default for QuizConfig {
@@ -208,6 +213,7 @@ impl Default for QuizConfig {
         QuizConfig {
             desired_retention: 0.9,
             new_cards: 10,
+            interview_date: None,
         }
     }
 }

@@ -146,7 +146,10 @@ impl Embedder {
     /// Forgets the cached query vectors, so the next queries are embedded again (the bench
     /// times a first embedding this way).
     pub fn forget_queries(&self) {
-        self.queries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.queries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     pub fn embed_passages(&self, passages: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {

@@ -21,6 +21,9 @@ pub mod cards;
 pub mod export;
 pub mod generate;
 pub mod grade;
+pub mod interview;
+pub mod mistakes;
+pub mod plan;
 pub mod schedule;
 
 pub use cards::{GeneratedQuestion, QuestionKind, ReviewInput};
@@ -164,6 +167,8 @@ pub struct SessionOptions {
     pub new_cards: usize,
     /// Only cards that are due.
     pub due_only: bool,
+    /// The mistake notebook's cards, due or not (newest mistake first).
+    pub mistakes: bool,
 }
 
 /// Per-topic progress.
@@ -179,7 +184,33 @@ pub struct TopicProgress {
     pub due: usize,
     /// Mean predicted recall of the seen cards now.
     pub retention: Option<f32>,
+    /// Mean grade (0–1, a grade of 5 is 1) of the last graded answers of the topic's cards,
+    /// within the last 30 days.
+    pub recent_score: Option<f32>,
+    /// Retention and recent score together (their mean where both are known): the mastery
+    /// map's colour. `None` for a topic not studied yet.
+    pub mastery: Option<f32>,
+    /// The topic's weakest questions seen so far, weakest first (at most three).
+    pub weakest: Vec<WeakQuestion>,
 }
+
+/// A question among a topic's weakest.
+#[derive(TS)]
+#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+pub struct WeakQuestion {
+    pub id: String,
+    pub question: String,
+    /// Predicted recall now.
+    pub retention: f32,
+    /// The last grade (0–5), if the answer was graded.
+    pub last_grade: Option<u8>,
+}
+
+/// How far back grades count towards a topic's recent score.
+const RECENT_DAYS: i64 = 30;
+/// Weakest questions listed per topic.
+const WEAKEST: usize = 3;
 
 #[derive(TS)]
 #[ts(export)]
@@ -204,14 +235,21 @@ pub struct Stats {
     /// Reviews per day over the last 30 days.
     pub history: Vec<DayCount>,
     pub desired_retention: f64,
+    /// The retention reviews are scheduled at: the desired one, or higher while an interview
+    /// plan needs it.
+    pub schedule_retention: f64,
     /// "default" or "fitted on N items".
     pub parameters: String,
+    /// The plan to the interview date, when the settings have one (filled by the app).
+    pub plan: Option<plan::Plan>,
 }
 
 pub struct Quiz<'a> {
     library: &'a Library,
     scheduler: Scheduler,
     parameters: String,
+    /// The settings' retention (the scheduler's may be higher, for an interview plan).
+    desired_retention: f64,
 }
 
 impl<'a> Quiz<'a> {
@@ -227,15 +265,30 @@ impl<'a> Quiz<'a> {
             }
             None => (Vec::new(), "default".into()),
         };
+        // Until the interview date, reviews are scheduled at the retention the plan to it
+        // asks for, when that is above the desired one.
+        let planned = match &config.interview_date {
+            Some(date) => plan::schedule_retention(&library.db(), date, now())?,
+            None => None,
+        };
+        let retention = planned.map_or(config.desired_retention, |p| {
+            config.desired_retention.max(f64::from(p))
+        });
         Ok(Quiz {
             library,
-            scheduler: Scheduler::new(&parameters, config.desired_retention)?,
+            scheduler: Scheduler::new(&parameters, retention)?,
             parameters: description,
+            desired_retention: config.desired_retention,
         })
     }
 
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler
+    }
+
+    /// The settings' desired retention.
+    pub fn desired_retention(&self) -> f64 {
+        self.desired_retention
     }
 
     pub fn library(&self) -> &Library {
@@ -320,6 +373,18 @@ impl<'a> Quiz<'a> {
                         .is_none_or(|d| card.source.as_ref().is_some_and(|s| &s.doc_id == d))
             }
         };
+        if options.mistakes {
+            let mut all: HashMap<String, Card> = self
+                .all_cards()?
+                .into_iter()
+                .filter(wanted)
+                .map(|c| (c.id.clone(), c))
+                .collect();
+            return Ok(mistakes::mistakes(self)?
+                .into_iter()
+                .filter_map(|m| all.remove(&m.card_id))
+                .collect());
+        }
         let candidates: Vec<Card> = self.all_cards()?.into_iter().filter(wanted).collect();
         let (mut due, fresh): (Vec<Card>, Vec<Card>) =
             candidates.into_iter().partition(|c| c.state.is_some());
@@ -378,13 +443,19 @@ impl<'a> Quiz<'a> {
                 groups[i].2.push(card);
             }
         }
+        let db = self.library.db();
+        let mut recent: HashMap<String, u8> = HashMap::new();
+        for (card, grade) in cards::grades_since(db.conn(), now - RECENT_DAYS * DAY)? {
+            recent.entry(card).or_insert(grade);
+        }
         let topics: Vec<TopicProgress> = groups
             .iter()
             .filter(|(id, _, cards)| id != GENERATED || !cards.is_empty())
-            .map(|(id, title, cards)| self.progress(id, title, cards, now))
+            .map(|(id, title, cards)| self.progress(id, title, cards, &recent, now))
             .collect();
         let all: Vec<&Card> = cards.iter().collect();
-        let total = self.progress("all", "All", &all, now);
+        let mut total = self.progress("all", "All", &all, &recent, now);
+        total.weakest.clear();
 
         let today = now.div_euclid(DAY);
         let mut forecast: Vec<DayCount> = (0..7)
@@ -400,7 +471,6 @@ impl<'a> Quiz<'a> {
                 slot.count += 1;
             }
         }
-        let db = self.library.db();
         let reviews = cards::review_log(db.conn())?.len();
         let history = cards::reviews_by_day(db.conn(), (today - 29) * DAY)?
             .into_iter()
@@ -416,12 +486,22 @@ impl<'a> Quiz<'a> {
             reviews,
             forecast,
             history,
-            desired_retention: self.scheduler.desired_retention(),
+            desired_retention: self.desired_retention,
+            schedule_retention: self.scheduler.desired_retention(),
             parameters: self.parameters.clone(),
+            plan: None,
         })
     }
 
-    fn progress(&self, id: &str, title: &str, cards: &[&Card], now: i64) -> TopicProgress {
+    /// A group's progress; `recent` holds each card's latest grade of the last 30 days.
+    fn progress(
+        &self,
+        id: &str,
+        title: &str,
+        cards: &[&Card],
+        recent: &HashMap<String, u8>,
+        now: i64,
+    ) -> TopicProgress {
         let states: Vec<&CardState> = cards.iter().filter_map(|c| c.state.as_ref()).collect();
         let retention = (!states.is_empty()).then(|| {
             states
@@ -430,6 +510,35 @@ impl<'a> Quiz<'a> {
                 .sum::<f32>()
                 / states.len() as f32
         });
+        let grades: Vec<f32> = cards
+            .iter()
+            .filter_map(|c| recent.get(&c.id))
+            .map(|&g| f32::from(g) / 5.0)
+            .collect();
+        let recent_score =
+            (!grades.is_empty()).then(|| grades.iter().sum::<f32>() / grades.len() as f32);
+        let mastery = match (retention, recent_score) {
+            (Some(r), Some(g)) => Some((r + g) / 2.0),
+            (r, g) => r.or(g),
+        };
+        let mut weakest: Vec<WeakQuestion> = cards
+            .iter()
+            .filter_map(|c| {
+                let state = c.state.as_ref()?;
+                Some(WeakQuestion {
+                    id: c.id.clone(),
+                    question: c.question.clone(),
+                    retention: self.scheduler.retrievability(state, now),
+                    last_grade: recent.get(&c.id).copied(),
+                })
+            })
+            .collect();
+        let weakness = |w: &WeakQuestion| match w.last_grade {
+            Some(g) => (w.retention + f32::from(g) / 5.0) / 2.0,
+            None => w.retention,
+        };
+        weakest.sort_by(|a, b| weakness(a).total_cmp(&weakness(b)));
+        weakest.truncate(WEAKEST);
         TopicProgress {
             topic_id: id.to_string(),
             title: title.to_string(),
@@ -437,17 +546,20 @@ impl<'a> Quiz<'a> {
             seen: states.len(),
             due: states.iter().filter(|s| s.due <= now).count(),
             retention,
+            recent_score,
+            mastery,
+            weakest,
         }
     }
 
     /// Fits FSRS parameters to the review log and keeps them; `Ok(None)` when the log is
     /// still too short (the defaults stay).
-    pub fn refit(&mut self, config: &QuizConfig) -> Result<Option<usize>, QuizError> {
+    pub fn refit(&mut self) -> Result<Option<usize>, QuizError> {
         let log = cards::review_log(self.library.db().conn())?;
         let Some((parameters, items)) = schedule::fit(&log)? else {
             return Ok(None);
         };
-        let scheduler = Scheduler::new(&parameters, config.desired_retention)?;
+        let scheduler = Scheduler::new(&parameters, self.scheduler.desired_retention())?;
         let json = serde_json::to_string(&FittedParameters { parameters, items })
             .map_err(|e| QuizError::Scheduler(e.to_string()))?;
         self.library.db().set_meta(PARAMETERS_KEY, &json)?;

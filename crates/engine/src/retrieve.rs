@@ -63,7 +63,7 @@ impl Default for SearchOptions {
 /// One result, in the shape `studydesk search --json` prints and the UI reads.
 #[derive(TS)]
 #[ts(export)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SearchHit {
     pub rank: usize,
     pub score: f32,

@@ -24,10 +24,18 @@ import type { ImportFileArgs } from "./ImportFileArgs";
 import type { ImportPathsArgs } from "./ImportPathsArgs";
 import type { ImportReport } from "./ImportReport";
 import type { IndexResult } from "./IndexResult";
+import type { Interview } from "./Interview";
+import type { InterviewAnswerArgs } from "./InterviewAnswerArgs";
+import type { InterviewArgs } from "./InterviewArgs";
+import type { InterviewStartArgs } from "./InterviewStartArgs";
+import type { InterviewSummary } from "./InterviewSummary";
 import type { MarkdownExport } from "./MarkdownExport";
+import type { Mistake } from "./Mistake";
 import type { NoArgs } from "./NoArgs";
 import type { PageArgs } from "./PageArgs";
 import type { PageView } from "./PageView";
+import type { Plan } from "./Plan";
+import type { PlanArgs } from "./PlanArgs";
 import type { QuestionArgs } from "./QuestionArgs";
 import type { QuestionView } from "./QuestionView";
 import type { RefitResult } from "./RefitResult";
@@ -48,4 +56,4 @@ import type { TopicView } from "./TopicView";
 /**
  * The command table the UI is typed against: each command's arguments and result.
  */
-export type Commands = { status: CommandTypes<NoArgs, Status>, index_bank: CommandTypes<NoArgs, IndexResult>, topics: CommandTypes<NoArgs, Array<TopicProgress>>, topic: CommandTypes<TopicArgs, TopicView>, question: CommandTypes<QuestionArgs, QuestionView>, search: CommandTypes<SearchArgs, Array<SearchHit>>, search_many: CommandTypes<SearchManyArgs, Array<Array<SearchHit>>>, ask: CommandTypes<AskArgs, AskResult>, explain: CommandTypes<QuestionArgs, AskResult>, conversations: CommandTypes<NoArgs, Array<ConversationSummary>>, conversation: CommandTypes<ConversationArgs, ConversationView>, export_conversation: CommandTypes<ConversationArgs, MarkdownExport>, docs: CommandTypes<NoArgs, Array<DocRecord>>, import_file: CommandTypes<ImportFileArgs, DocResult>, import_paths: CommandTypes<ImportPathsArgs, ImportReport>, remove_doc: CommandTypes<DocArgs, DocResult>, reindex_doc: CommandTypes<DocArgs, DocResult>, page_image: CommandTypes<PageArgs, PageView>, quiz_session: CommandTypes<SessionArgs, Array<SessionCard>>, grade: CommandTypes<GradeArgs, Grading>, review: CommandTypes<ReviewArgs, CardState>, stats: CommandTypes<NoArgs, Stats>, refit: CommandTypes<NoArgs, RefitResult>, generate: CommandTypes<GenerateArgs, GenerateReport>, generated: CommandTypes<GeneratedArgs, Array<GeneratedQuestion>>, edit_generated: CommandTypes<EditGeneratedArgs, GeneratedQuestion>, delete_generated: CommandTypes<IdArgs, Deleted>, export_cards: CommandTypes<ExportArgs, ExportText>, settings: CommandTypes<NoArgs, SettingsView>, save_settings: CommandTypes<SettingsArgs, SettingsView>, };
+export type Commands = { status: CommandTypes<NoArgs, Status>, index_bank: CommandTypes<NoArgs, IndexResult>, topics: CommandTypes<NoArgs, Array<TopicProgress>>, topic: CommandTypes<TopicArgs, TopicView>, question: CommandTypes<QuestionArgs, QuestionView>, search: CommandTypes<SearchArgs, Array<SearchHit>>, search_many: CommandTypes<SearchManyArgs, Array<Array<SearchHit>>>, ask: CommandTypes<AskArgs, AskResult>, explain: CommandTypes<QuestionArgs, AskResult>, conversations: CommandTypes<NoArgs, Array<ConversationSummary>>, conversation: CommandTypes<ConversationArgs, ConversationView>, export_conversation: CommandTypes<ConversationArgs, MarkdownExport>, docs: CommandTypes<NoArgs, Array<DocRecord>>, import_file: CommandTypes<ImportFileArgs, DocResult>, import_paths: CommandTypes<ImportPathsArgs, ImportReport>, remove_doc: CommandTypes<DocArgs, DocResult>, reindex_doc: CommandTypes<DocArgs, DocResult>, page_image: CommandTypes<PageArgs, PageView>, quiz_session: CommandTypes<SessionArgs, Array<SessionCard>>, grade: CommandTypes<GradeArgs, Grading>, review: CommandTypes<ReviewArgs, CardState>, stats: CommandTypes<NoArgs, Stats>, refit: CommandTypes<NoArgs, RefitResult>, generate: CommandTypes<GenerateArgs, GenerateReport>, generated: CommandTypes<GeneratedArgs, Array<GeneratedQuestion>>, edit_generated: CommandTypes<EditGeneratedArgs, GeneratedQuestion>, delete_generated: CommandTypes<IdArgs, Deleted>, export_cards: CommandTypes<ExportArgs, ExportText>, mistakes: CommandTypes<NoArgs, Array<Mistake>>, plan: CommandTypes<PlanArgs, Plan>, interview_start: CommandTypes<InterviewStartArgs, Interview>, interview_answer: CommandTypes<InterviewAnswerArgs, Interview>, interview_finish: CommandTypes<InterviewArgs, Interview>, interview: CommandTypes<InterviewArgs, Interview>, interviews: CommandTypes<NoArgs, Array<InterviewSummary>>, settings: CommandTypes<NoArgs, SettingsView>, save_settings: CommandTypes<SettingsArgs, SettingsView>, };

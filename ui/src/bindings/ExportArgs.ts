@@ -5,4 +5,8 @@ export type ExportArgs = { format: ExportFormat,
 /**
  * Only these topics' bank questions; none means the whole pool.
  */
-topics: Array<string>, };
+topics: Array<string>, 
+/**
+ * The mistake notebook instead of the pool.
+ */
+mistakes: boolean, };

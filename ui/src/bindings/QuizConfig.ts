@@ -11,4 +11,9 @@ desired_retention: number,
 /**
  * New questions added to a session after the due ones.
  */
-new_cards: number, };
+new_cards: number, 
+/**
+ * "YYYY-MM-DD": the plan sets the daily new questions and the review retention so that
+ * every question is seen and recalled at the desired retention on this day.
+ */
+interview_date?: string, };

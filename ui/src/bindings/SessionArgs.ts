@@ -12,4 +12,8 @@ doc_id?: string,
 /**
  * New questions after the due ones [default: the quiz settings].
  */
-new_cards?: number, due_only: boolean, };
+new_cards?: number, due_only: boolean, 
+/**
+ * The mistake notebook's questions, due or not.
+ */
+mistakes: boolean, };

@@ -3,7 +3,7 @@
 import { ApiError, call, errorMessage, onConnectionChange } from '../api';
 import type { DocRecord, SearchHit, Status, TopicProgress } from '../types';
 
-export type View = 'topics' | 'library' | 'quiz' | 'stats' | 'settings';
+export type View = 'topics' | 'library' | 'quiz' | 'interview' | 'stats' | 'settings';
 
 export interface ViewerTarget {
   doc_id: string;

@@ -135,6 +135,35 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (doc_id, page, line)
     );
 ",
+    r"
+    -- How each review's answer was graded (JSON): the mistake notebook shows what was wrong.
+    ALTER TABLE reviews ADD COLUMN grading TEXT;
+    -- Mock interviews: each question and follow-up as it was asked and answered, so an
+    -- interview cut short by a quit or a crash keeps what was answered.
+    CREATE TABLE interviews (
+        id            INTEGER PRIMARY KEY,
+        started_at    INTEGER NOT NULL,
+        ended_at      INTEGER,
+        minutes       INTEGER NOT NULL,
+        max_questions INTEGER,
+        topics        TEXT NOT NULL,      -- JSON array of topic ids, empty for all
+        lang          TEXT,               -- 'zh', 'en' or NULL (the questions' own)
+        debrief       TEXT                -- JSON, written when the interview ends
+    );
+    CREATE TABLE interview_turns (
+        interview_id INTEGER NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+        seq          INTEGER NOT NULL,
+        card_id      TEXT NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('question', 'follow_up')),
+        prompt       TEXT NOT NULL,
+        probe        TEXT,                -- JSON: the rubric point a follow-up probes
+        answer       TEXT,
+        grading      TEXT,                -- JSON
+        asked_at     INTEGER NOT NULL,
+        answered_at  INTEGER,
+        PRIMARY KEY (interview_id, seq)
+    );
+",
 ];
 
 pub struct Database {

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::QuizError;
+use super::grade::Grading;
 use super::schedule::{CardState, LoggedReview, Rating};
 use ts_rs::TS;
 
@@ -56,13 +57,15 @@ impl QuestionKind {
 }
 
 /// What the user did in one review.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ReviewInput {
     pub rating: Rating,
     /// The grade 0–5, when the answer was graded by a model.
     pub grade: Option<u8>,
     pub answer: String,
     pub duration_ms: Option<u64>,
+    /// How the answer was graded (kept for the mistake notebook).
+    pub grading: Option<Grading>,
 }
 
 pub fn states(conn: &Connection) -> Result<HashMap<String, CardState>, QuizError> {
@@ -103,12 +106,31 @@ pub fn record_review(
     interval_days: f64,
 ) -> Result<(), QuizError> {
     let tx = conn.unchecked_transaction()?;
+    write_review(&tx, card_id, input, previous, next, interval_days)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The writes of a review, inside the caller's transaction (an interview writes its turn in
+/// the same one).
+pub fn write_review(
+    tx: &Connection,
+    card_id: &str,
+    input: &ReviewInput,
+    previous: Option<&CardState>,
+    next: &CardState,
+    interval_days: f64,
+) -> Result<(), QuizError> {
+    let grading = input
+        .grading
+        .as_ref()
+        .map(|g| serde_json::to_string(g).unwrap_or_default());
     let elapsed_days = previous.map_or(0.0, |p| {
         (next.last_review - p.last_review) as f64 / 86_400.0
     });
     tx.execute(
-        "INSERT INTO reviews (card_id, reviewed_at, rating, grade, elapsed_days, interval_days, answer, duration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO reviews (card_id, reviewed_at, rating, grade, elapsed_days, interval_days, answer, duration_ms, grading)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             card_id,
             next.last_review,
@@ -118,6 +140,7 @@ pub fn record_review(
             interval_days,
             input.answer,
             input.duration_ms.map(|d| d as i64),
+            grading,
         ],
     )?;
     tx.execute(
@@ -136,8 +159,51 @@ pub fn record_review(
             next.lapses
         ],
     )?;
-    tx.commit()?;
     Ok(())
+}
+
+/// A card's latest graded review.
+#[derive(Debug, Clone)]
+pub struct LastGrade {
+    pub card_id: String,
+    pub reviewed_at: i64,
+    pub grade: u8,
+    pub answer: String,
+    pub grading: Option<Grading>,
+}
+
+/// The latest graded review of every card graded at least once.
+pub fn last_grades(conn: &Connection) -> Result<Vec<LastGrade>, QuizError> {
+    let mut stmt = conn.prepare(
+        "SELECT r.card_id, r.reviewed_at, r.grade, r.answer, r.grading FROM reviews r
+         WHERE r.grade IS NOT NULL AND r.id = (
+             SELECT id FROM reviews WHERE card_id = r.card_id AND grade IS NOT NULL
+             ORDER BY reviewed_at DESC, id DESC LIMIT 1)
+         ORDER BY r.reviewed_at DESC, r.id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let grading: Option<String> = r.get(4)?;
+        Ok(LastGrade {
+            card_id: r.get(0)?,
+            reviewed_at: r.get(1)?,
+            grade: r.get(2)?,
+            answer: r.get(3)?,
+            // A grading written by an older version that no longer reads is shown without
+            // its details rather than failing the notebook.
+            grading: grading.and_then(|g| serde_json::from_str(&g).ok()),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Grades (0–5) of reviews since `since`, newest first, per card.
+pub fn grades_since(conn: &Connection, since: i64) -> Result<Vec<(String, u8)>, QuizError> {
+    let mut stmt = conn.prepare(
+        "SELECT card_id, grade FROM reviews WHERE grade IS NOT NULL AND reviewed_at >= ?1
+         ORDER BY reviewed_at DESC, id DESC",
+    )?;
+    let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn review_log(conn: &Connection) -> Result<Vec<LoggedReview>, QuizError> {

@@ -81,7 +81,7 @@ pub enum PointsFrom {
 /// One point of a rubric and how the answer fared on it.
 #[derive(TS)]
 #[ts(export)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RubricPoint {
     pub text: String,
     /// The source it comes from, among the grading's sources.
@@ -95,7 +95,7 @@ pub struct RubricPoint {
 
 #[derive(TS)]
 #[ts(export)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Grading {
     /// 0–5 when the answer was graded; `None` for self-grading.
     pub score: Option<u8>,
@@ -142,6 +142,7 @@ fn thresholds(llm: &ChatClient) -> Thresholds {
 }
 
 /// A rubric and the sources its points come from.
+#[derive(Debug, Clone)]
 pub struct Rubric {
     pub points: Vec<(String, Option<usize>)>,
     pub from: PointsFrom,
@@ -425,7 +426,19 @@ pub fn grade(
     cancel: &Cancel,
 ) -> Result<Grading, QuizError> {
     let rubric = rubric(library, llm, card, cancel)?;
-    let lang = Lang::of(&card.question);
+    grade_against(llm, &card.question, &rubric, answer, cancel)
+}
+
+/// Grades an answer to `question` against a rubric made already (an interview's follow-up is
+/// graded against the one point it probes).
+pub fn grade_against(
+    llm: Option<&ChatClient>,
+    question: &str,
+    rubric: &Rubric,
+    answer: &str,
+    cancel: &Cancel,
+) -> Result<Grading, QuizError> {
+    let lang = Lang::of(question);
     let mut grading = Grading {
         score: None,
         zero_reason: None,
@@ -444,7 +457,7 @@ pub fn grade(
         correct: Vec::new(),
         missed: Vec::new(),
         wrong: Vec::new(),
-        model_answer: model_answer(&rubric, lang),
+        model_answer: model_answer(rubric, lang),
         sources: rubric.sources.clone(),
         dropped_citations: Vec::new(),
         suggested: None,
@@ -452,7 +465,7 @@ pub fn grade(
     let Some(llm) = llm else {
         return Ok(grading);
     };
-    if let Some(reason) = zero_reason(&card.question, answer, &rubric) {
+    if let Some(reason) = zero_reason(question, answer, rubric) {
         grading.score = Some(0);
         grading.zero_reason = Some(reason.to_string());
         grading.missed = grading.points.iter().map(|p| cite(&p.text, p.n)).collect();
@@ -462,13 +475,13 @@ pub fn grade(
     let thresholds = thresholds(llm);
     let glossary = Glossary::builtin();
     let lexicon = Lexicon::shared();
-    let question_terms = glossary.english_terms(&card.question, lexicon);
+    let question_terms = glossary.english_terms(question, lexicon);
     let answer_terms = answer_terms(answer);
     let mut drops = Vec::new();
     for point in &mut grading.points {
         point.coverage = coverage(&key_terms(&point.text), &question_terms, &answer_terms);
         let agreement = agreement(llm, &point.text, answer, cancel)?;
-        let baseline = baseline(llm, &point.text, &card.question, cancel)?;
+        let baseline = baseline(llm, &point.text, question, cancel)?;
         let drop = baseline - agreement;
         point.drop = Some(drop);
         drops.push(drop);
@@ -588,7 +601,7 @@ fn shares_words(a: &str, b: &str) -> bool {
 
 /// A point's key terms: the glossary's terms it names and its acronyms and model names
 /// (LoRA, MQA, GPT-3, FlashAttention), lower-cased.
-fn key_terms(point: &str) -> HashSet<String> {
+pub(crate) fn key_terms(point: &str) -> HashSet<String> {
     let mut terms = Glossary::builtin().english_terms(point, Lexicon::shared());
     terms.extend(names(point));
     terms
@@ -596,7 +609,7 @@ fn key_terms(point: &str) -> HashSet<String> {
 
 /// The terms of an answer to meet a point's with: the glossary's (in either language) and the
 /// names it uses.
-fn answer_terms(answer: &str) -> HashSet<String> {
+pub(crate) fn answer_terms(answer: &str) -> HashSet<String> {
     let mut terms = Glossary::builtin().english_terms(answer, Lexicon::shared());
     terms.extend(names(answer));
     terms
@@ -637,7 +650,7 @@ fn union_coverage(
 
 /// A term is mentioned when the answer has it, or a longer or shorter form of it ("kv cach"
 /// and "kv").
-fn mentions(answer: &HashSet<String>, term: &str) -> bool {
+pub(crate) fn mentions(answer: &HashSet<String>, term: &str) -> bool {
     answer.contains(term)
         || answer.iter().any(|a| {
             a.len() >= 3 && term.len() >= 3 && (a.contains(term) || term.contains(a.as_str()))
@@ -691,7 +704,7 @@ fn baseline(
 }
 
 /// The learner's clause that shares most of the point's terms (what a contradiction quotes).
-fn closest_clause(answer: &str, point: &str) -> String {
+pub(crate) fn closest_clause(answer: &str, point: &str) -> String {
     let lexicon = Lexicon::shared();
     let mut point_terms = key_terms(point);
     point_terms.extend(lexicon.plain_terms(point));

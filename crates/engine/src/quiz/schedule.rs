@@ -59,7 +59,7 @@ impl Rating {
 /// The memory state of a card that has been reviewed at least once.
 #[derive(TS)]
 #[ts(export)]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardState {
     pub stability: f32,
     pub difficulty: f32,
@@ -72,6 +72,9 @@ pub struct CardState {
 
 pub struct Scheduler {
     fsrs: FSRS,
+    /// The parameters in use (FSRS's defaults when none were fitted): the plan simulates
+    /// with them.
+    parameters: Vec<f32>,
     decay: f32,
     desired_retention: f64,
 }
@@ -91,6 +94,11 @@ impl Scheduler {
             .unwrap_or(fsrs::DEFAULT_PARAMETERS[DECAY_INDEX]);
         Ok(Scheduler {
             fsrs,
+            parameters: if parameters.is_empty() {
+                fsrs::DEFAULT_PARAMETERS.to_vec()
+            } else {
+                parameters.to_vec()
+            },
             decay,
             desired_retention,
         })
@@ -98,6 +106,10 @@ impl Scheduler {
 
     pub fn desired_retention(&self) -> f64 {
         self.desired_retention
+    }
+
+    pub fn parameters(&self) -> &[f32] {
+        &self.parameters
     }
 
     /// The state after a review at `now`, and the interval it sets in days.

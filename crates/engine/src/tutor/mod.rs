@@ -63,7 +63,7 @@ pub struct Turn {
 /// A numbered source of an answer.
 #[derive(TS)]
 #[ts(export)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Citation {
     pub n: usize,
     /// "bank t01-q001" or "layer-normalization-1607.06450.pdf p.3".
