@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use studydesk_app::{App, InterviewAnswerArgs, InterviewArgs, InterviewStartArgs};
+use studydesk_engine::bank::Bank;
 use studydesk_engine::quiz::grade::Verdict;
 use studydesk_engine::quiz::interview::{self, Debrief, Interview, TurnKind};
 use studydesk_engine::text::excerpt;
@@ -48,7 +49,10 @@ pub fn run(
                 out,
                 "\n[Q{asked}] {}  {}\n{}",
                 turn.card_id,
-                turn.topic_id.as_deref().unwrap_or_default(),
+                turn.topic_id
+                    .as_deref()
+                    .and_then(|t| Bank::builtin().topic(t).ok())
+                    .map_or("", |t| t.title.as_str()),
                 turn.prompt
             )?,
             TurnKind::FollowUp => writeln!(out, "\n  ↳ {}", turn.prompt)?,
@@ -78,7 +82,15 @@ pub fn run(
             .find(|t| t.seq == turn.seq)
             .and_then(|t| t.grading.as_ref());
         if let Some(g) = graded {
-            let score = g.score.map_or("-".into(), |s| format!("{s}/5"));
+            // A follow-up asks about one point: whether the answer got it, not a grade.
+            let score = match turn.kind {
+                TurnKind::FollowUp => match g.points.first().map(|p| p.verdict) {
+                    Some(Verdict::Stated) => "got it".to_string(),
+                    Some(Verdict::Contradicted) => "wrong".to_string(),
+                    _ => "still missing".to_string(),
+                },
+                TurnKind::Question => g.score.map_or("-".into(), |s| format!("{s}/5")),
+            };
             writeln!(
                 out,
                 "  ({score} · interviewer took {:.1} s)",

@@ -432,8 +432,20 @@ await step('mock interview on t01: two questions, a follow-up, the debrief', asy
   const graded = await page.locator(tid('debrief-question')).count();
   if (graded < 1) throw new Error('the debrief lists no question');
   await shot('interview-debrief');
-  const sources = await page.locator(tid('debrief-source')).count();
-  if (sources < 1) throw new Error('the debrief cites no source passage');
+  // Each question is graded against the learner's sources, and then cites them, or says
+  // that it was not.
+  const debriefed = page.locator(tid('debrief-question'));
+  const kinds = [];
+  for (let i = 0; i < graded; i++) {
+    const q = debriefed.nth(i);
+    const from = await q.getAttribute('data-points-from');
+    kinds.push(from);
+    const cited = await q.locator(tid('debrief-source')).count();
+    const flagged = await q.locator(tid('debrief-not-sources')).count();
+    if (from === 'sources' && cited < 1) throw new Error(`question ${i + 1} is graded from the sources but cites none`);
+    if (from !== 'sources' && flagged < 1) throw new Error(`question ${i + 1} is graded from ${from} without saying so`);
+  }
+  console.log(`    graded from: ${kinds.join(', ')}`);
 });
 
 // 7. Stats and Settings.

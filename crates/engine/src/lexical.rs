@@ -89,6 +89,17 @@ impl Lexicon {
             .collect()
     }
 
+    /// The nouns of a run of Han characters (jieba's part-of-speech tags: nouns and English
+    /// words), as a concept to ask about is named; "正如", "有关" or "目前为止" is not.
+    pub fn han_nouns(&self, run: &str) -> Vec<String> {
+        self.jieba
+            .tag(run, false)
+            .into_iter()
+            .filter(|t| t.tag.starts_with('n') || t.tag == "eng")
+            .map(|t| t.word.to_string())
+            .collect()
+    }
+
     pub fn is_stopword(&self, word: &str) -> bool {
         ZH_STOPWORDS.contains(&word) || EN_STOPWORDS.contains(&word)
     }

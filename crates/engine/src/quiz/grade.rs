@@ -328,6 +328,22 @@ fn is_point(sentence: &str) -> bool {
     if NOT_POINTS.iter().any(|c| lower.contains(c)) {
         return false;
     }
+    // "As discussed in Section 5.3.1", "正如在第 5.3.1节中讨论的": about the paper's outline.
+    let section_pointer = ["section ", "sec. ", "§"].iter().any(|w| {
+        lower
+            .split(w)
+            .skip(1)
+            .any(|rest| rest.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    }) || lower.split('第').skip(1).any(|rest| {
+        let rest = rest.trim_start();
+        rest.starts_with(|c: char| c.is_ascii_digit())
+            && rest
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+                .starts_with(['节', '章'])
+    });
+    if section_pointer {
+        return false;
+    }
     // "4) P-tuning: …", "(2) we …": an item of a list, out of its list.
     let enumerated = lower.trim_start_matches('(');
     if enumerated
@@ -414,6 +430,8 @@ fn model_points(
         // A small model's formulas are often wrong (the 1.5B wrote LayerNorm's with an extra
         // "+ gamma * x"), and a rubric must not teach a wrong one.
         .filter(|p| !p.is_empty() && !crate::text::looks_like_formula(p))
+        // Nor code, nor a sentence that only announces what follows ("…as follows:").
+        .filter(|p| !p.contains('`') && !p.ends_with([':', '：']))
         .collect())
 }
 
@@ -570,6 +588,13 @@ fn zero_reason(question: &str, answer: &str, rubric: &Rubric) -> Option<&'static
             >= COPIED_QUESTION
     {
         return Some("copies the question");
+    }
+    // Words can only show an answer is about something else when it is written in the
+    // language of the question or of a point: an English answer to a Chinese question with a
+    // Chinese rubric may share no word with either and be right, so the model judges it.
+    let lang = Lang::of(answer);
+    if Lang::of(question) != lang && rubric.points.iter().all(|(p, _)| Lang::of(p) != lang) {
+        return None;
     }
     let glossary = Glossary::builtin();
     let lexicon = Lexicon::shared();
@@ -853,6 +878,27 @@ mod tests {
         assert!(!is_point(
             "为了有效地建模更长的序列, 研究者们尝试引入特殊的注意力模式 [187, 188]。"
         ));
+        assert!(!is_point(
+            "正如在第 5.3.1节中讨论的,现有文献中提出了大量高效微调方法。"
+        ));
+        assert!(!is_point(
+            "As discussed in Section 4.2, the adapters are placed after each sublayer."
+        ));
+        assert!(is_point("第一个阶段使用大规模无标注语料进行预训练。"));
+    }
+
+    #[test]
+    fn an_answer_in_another_language_than_the_question_and_rubric_is_left_to_the_model() {
+        // Right, in English, and sharing no word with the Chinese question or rubric.
+        let r = rubric(&["减少标准自注意力机制的时间复杂度(原始为二次代价)是重要的考虑因素。"]);
+        assert_eq!(
+            zero_reason(
+                "传统的 Attention 机制存在哪些问题?",
+                "Its cost grows quadratically with the sequence length, in time and memory.",
+                &r
+            ),
+            None
+        );
     }
 
     #[test]

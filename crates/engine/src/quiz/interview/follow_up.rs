@@ -10,10 +10,9 @@ use crate::quiz::grade::{self, Grading, Verdict};
 use crate::text::{Lang, excerpt};
 
 /// The point a follow-up should probe, given the main answer's grading and the points probed
-/// already: a contradicted point first, then the missed point whose key terms the answer came
-/// least close to (a point from the sources before one from elsewhere); `None` when the answer
-/// stated every point (move on), when it was blank or off-topic (an interviewer moves on
-/// too), or when no point left has a term to ask about.
+/// already: a contradicted point first, then a missed point named by a name or a concept;
+/// `None` when the answer stated every point (move on), when it was blank or off-topic (an
+/// interviewer moves on too), or when no point left has such a term to ask about.
 pub fn choose_probe<'a>(
     question: &str,
     answer: &str,
@@ -41,8 +40,12 @@ pub fn choose_probe<'a>(
             reason: ProbeReason::Wrong,
         });
     }
-    let mut missed: Vec<(&grade::RubricPoint, KeyTerm)> =
-        open(Verdict::Missed).filter_map(with_term).collect();
+    // A plain word makes a question about nothing ("what about 'improve'?"): a missed point
+    // is asked about only by a name or a concept, else the interviewer moves on.
+    let mut missed: Vec<(&grade::RubricPoint, KeyTerm)> = open(Verdict::Missed)
+        .filter_map(with_term)
+        .filter(|(_, term)| term.quality >= 1)
+        .collect();
     missed.sort_by(|(a, ta), (b, tb)| {
         tb.quality
             .cmp(&ta.quality)
@@ -95,7 +98,7 @@ pub fn key_term(point: &str, question: &str, answer: &str) -> Option<KeyTerm> {
             .collect();
         words.extend(
             lexicon
-                .segment_han(&run)
+                .han_nouns(&run)
                 .into_iter()
                 .filter(|w| w.chars().count() >= 2 && !lexicon.is_stopword(w)),
         );
