@@ -10,9 +10,9 @@ use std::sync::OnceLock;
 use studydesk_engine::Cancel;
 use studydesk_engine::bank::Bank;
 use studydesk_engine::config::{Paths, QuizConfig};
-use studydesk_engine::library::{Library, Quiet};
+use studydesk_engine::library::Library;
 use studydesk_engine::llm::ChatClient;
-use studydesk_engine::llm::local::{LocalModel, LocalServer, TierChoice};
+use studydesk_engine::llm::local::LocalServer;
 use studydesk_engine::quiz::grade::PointsFrom;
 use studydesk_engine::quiz::grade::Verdict;
 use studydesk_engine::quiz::interview::{
@@ -35,19 +35,11 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let paths = common::fresh_paths("interview");
-        {
-            let library = Library::open(&paths).unwrap();
-            library.ensure_bank_indexed(&Quiet).unwrap();
-            library
-                .import_file(&common::paper(PAPER), &Quiet, &Cancel::new())
-                .unwrap();
-        }
-        let model = LocalModel::choose(TierChoice::Better, &paths.cache_dir)
-            .expect("the local models are provisioned by `bash scripts/setup.sh --with-llm`");
-        let server = LocalServer::start(&model, &paths.data_dir.join("llama-server.log")).unwrap();
+        let (paths, library) = common::library_with_paper("interview", PAPER);
+        drop(library);
+        let (client, server) = common::grading_model(&paths);
         Fixture {
-            client: ChatClient::new(server.provider()),
+            client,
             paths,
             _server: server,
         }

@@ -9,10 +9,9 @@ use std::sync::OnceLock;
 use studydesk_engine::Cancel;
 use studydesk_engine::Lang;
 use studydesk_engine::config::QuizConfig;
-use studydesk_engine::library::{Library, Quiet};
+use studydesk_engine::library::Library;
 use studydesk_engine::llm::ChatClient;
 use studydesk_engine::llm::local::LocalServer;
-use studydesk_engine::llm::local::{LocalModel, TierChoice};
 use studydesk_engine::quiz::export::{AnkiNote, anki_tsv, parse_anki_tsv};
 use studydesk_engine::quiz::generate::{self, GenerateOptions, QUESTION_TOP_K};
 use studydesk_engine::quiz::grade;
@@ -35,20 +34,11 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let paths = common::fresh_paths("quiz");
-        let library = Library::open(&paths).unwrap();
-        library.ensure_bank_indexed(&Quiet).unwrap();
-        library
-            .import_file(&common::paper(PAPER), &Quiet, &Cancel::new())
-            .unwrap();
-        // The tier this machine grades with by default (see `Tier::for_machine`): grading is
-        // where the larger model matters.
-        let model = LocalModel::choose(TierChoice::Better, &paths.cache_dir)
-            .expect("the local models are provisioned by `bash scripts/setup.sh --with-llm`");
-        let server = LocalServer::start(&model, &paths.data_dir.join("llama-server.log")).unwrap();
+        let (paths, library) = common::library_with_paper("quiz", PAPER);
+        let (client, server) = common::grading_model(&paths);
         Fixture {
             library,
-            client: ChatClient::new(server.provider()),
+            client,
             _server: server,
         }
     })

@@ -175,3 +175,36 @@ pub fn assert_refused<T: std::fmt::Debug, E: std::fmt::Display>(
         assert_eq!(error.lines().count(), 1, "{error}");
     }
 }
+
+/// A fresh data folder named for the test with the bank indexed and `paper` imported.
+pub fn library_with_paper(
+    name: &str,
+    paper_name: &str,
+) -> (Paths, studydesk_engine::library::Library) {
+    use studydesk_engine::library::{Library, Quiet};
+    let paths = fresh_paths(name);
+    let library = Library::open(&paths).unwrap();
+    library.ensure_bank_indexed(&Quiet).unwrap();
+    library
+        .import_file(&paper(paper_name), &Quiet, &studydesk_engine::Cancel::new())
+        .unwrap();
+    (paths, library)
+}
+
+/// The local model of the tier this machine grades with by default (see `Tier::for_machine`:
+/// grading is where the larger model matters), served for the test, and a client of it.
+pub fn grading_model(
+    paths: &Paths,
+) -> (
+    studydesk_engine::llm::ChatClient,
+    studydesk_engine::llm::local::LocalServer,
+) {
+    use studydesk_engine::llm::local::{LocalModel, LocalServer, TierChoice};
+    let model = LocalModel::choose(TierChoice::Better, &paths.cache_dir)
+        .expect("the local models are provisioned by `bash scripts/setup.sh --with-llm`");
+    let server = LocalServer::start(&model, &paths.data_dir.join("llama-server.log")).unwrap();
+    (
+        studydesk_engine::llm::ChatClient::new(server.provider()),
+        server,
+    )
+}

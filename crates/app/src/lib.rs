@@ -553,22 +553,13 @@ impl App {
         args: InterviewStartArgs,
         call: &Call<'_>,
     ) -> Result<Interview, AppError> {
-        let quiz = self.quiz()?;
-        let backend = self.backend()?;
-        let llm = backend.client().ok_or(quiz::QuizError::NeedsModel(
-            "an interview",
-            self.off_reason_or_default(),
-        ))?;
-        Ok(Interviewer::new(&quiz, llm).start(
-            &InterviewOptions {
-                topics: args.topics,
-                minutes: args.minutes.unwrap_or(DEFAULT_INTERVIEW_MINUTES),
-                lang: args.lang,
-                max_questions: args.max_questions,
-            },
-            &call.cancel,
-            quiz::now(),
-        )?)
+        let options = InterviewOptions {
+            topics: args.topics,
+            minutes: args.minutes.unwrap_or(DEFAULT_INTERVIEW_MINUTES),
+            lang: args.lang,
+            max_questions: args.max_questions,
+        };
+        self.with_interviewer(|interviewer| interviewer.start(&options, &call.cancel, quiz::now()))
     }
 
     pub fn interview_answer(
@@ -576,19 +567,29 @@ impl App {
         args: InterviewAnswerArgs,
         call: &Call<'_>,
     ) -> Result<Interview, AppError> {
+        self.with_interviewer(|interviewer| {
+            interviewer.answer(
+                args.id,
+                &args.answer,
+                args.duration_ms,
+                &call.cancel,
+                quiz::now(),
+            )
+        })
+    }
+
+    /// Runs `work` with the interviewer: the quiz and the model (an interview needs one).
+    fn with_interviewer<T>(
+        &self,
+        work: impl FnOnce(&Interviewer<'_, '_>) -> Result<T, quiz::QuizError>,
+    ) -> Result<T, AppError> {
         let quiz = self.quiz()?;
         let backend = self.backend()?;
         let llm = backend.client().ok_or(quiz::QuizError::NeedsModel(
             "an interview",
-            self.off_reason_or_default(),
+            self.off_reason().unwrap_or(OffReason::Disabled),
         ))?;
-        Ok(Interviewer::new(&quiz, llm).answer(
-            args.id,
-            &args.answer,
-            args.duration_ms,
-            &call.cancel,
-            quiz::now(),
-        )?)
+        Ok(work(&Interviewer::new(&quiz, llm))?)
     }
 
     pub fn interview_finish(
@@ -609,10 +610,6 @@ impl App {
 
     pub fn interviews(&self, _: NoArgs, _: &Call<'_>) -> Result<Vec<InterviewSummary>, AppError> {
         Ok(quiz::interview::list(&self.library)?)
-    }
-
-    fn off_reason_or_default(&self) -> OffReason {
-        self.off_reason().unwrap_or(OffReason::Disabled)
     }
 
     pub fn refit(&self, _: NoArgs, _: &Call<'_>) -> Result<RefitResult, AppError> {
